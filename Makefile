@@ -1,0 +1,33 @@
+# The README's two commands: `make lab` and `make test`. Both set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: test lab install lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+
+# Reinstall when the package definition changes; torch 2.13.0 (the CPU wheel) is the test oracle.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]" torch==2.13.0
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(BIN)/ruff check nbframe magics widgets kernels tests benchmarks
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lab: install
+	$(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/jupyter lab tutorials/ $(LAB_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/ops.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

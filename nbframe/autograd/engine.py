@@ -1,0 +1,193 @@
+"""The backward engine: iterative, dependency-counted, deterministic.
+
+A graph edge is ``(node, output_nr)`` for an op's output or ``(tensor, 0)`` for
+a leaf that requires grad. The engine first counts, for every node reachable
+from the roots, how many edges lead into it; a node runs once all of them have
+delivered their gradient (or said they have none). No recursion, so a chain of
+100,000 ops backpropagates; no sets, so the order is the same on every run.
+"""
+
+from __future__ import annotations
+
+from . import anomaly, grad_mode
+from .function import Node
+
+_state = grad_mode._state
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+    """Propagate ``root_grads`` from ``roots`` (Tensors) back to the leaves.
+
+    With ``capture`` (a list of Tensors, for ``autograd.grad``) the gradients
+    reaching those tensors are returned in that order instead of accumulated.
+    """
+    from ..tensor import Tensor
+
+    captured = None
+    capture_slots: dict = {}
+    if capture is not None:
+        captured = [None] * len(capture)
+        for i, t in enumerate(capture):
+            key = (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
+            capture_slots.setdefault(key, []).append(i)
+
+    # 1. Count the edges into every reachable node.
+    dependencies: dict = {}
+    stack = []
+    for root in roots:
+        fn = root.grad_fn
+        if fn is not None and fn not in dependencies:
+            dependencies[fn] = 0
+            stack.append(fn)
+    while stack:
+        node = stack.pop()
+        if node.next_edges is None:
+            continue
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Node):
+                if target in dependencies:
+                    dependencies[target] += 1
+                else:
+                    dependencies[target] = 1
+                    stack.append(target)
+
+    # 2. Seed the gradient buffers with the roots' gradients.
+    buffers: dict = {}
+    leaf_grads_given: set = set()
+    for root, grad in zip(roots, root_grads):
+        fn = root.grad_fn
+        if fn is None:
+            _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, leaf_grads_given)
+        else:
+            _add_to_buffer(buffers, fn, root._output_nr, grad)
+    ready = [fn for fn in dependencies if dependencies[fn] == 0]
+    ready.reverse()
+
+    prev = _state.enabled
+    _state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            outputs = _call_node(node, grads, capture_slots, captured, retain_graph) if grads else None
+            edges = node.next_edges or ()
+            if outputs is not None and len(outputs) != len(edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(edges)}, got {len(outputs)})"
+                )
+            for i, edge in enumerate(edges):
+                if edge is None:
+                    continue
+                target, nr = edge
+                grad = outputs[i] if outputs is not None else None
+                if isinstance(target, Node):
+                    if grad is not None:
+                        _add_to_buffer(buffers, target, nr, grad)
+                    left = dependencies[target] - 1
+                    dependencies[target] = left
+                    if left == 0:
+                        ready.append(target)
+                elif grad is not None:
+                    if isinstance(target, Tensor):
+                        grad = _match_leaf(grad, target, node)
+                    _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, leaf_grads_given)
+            if not retain_graph:
+                node._release()
+    finally:
+        _state.enabled = prev
+    return captured
+
+
+def _add_to_buffer(buffers, node, output_nr, grad) -> None:
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node._n_outputs
+    current = slots[output_nr]
+    slots[output_nr] = grad if current is None else current + grad
+
+
+def _call_node(node, grads, capture_slots, captured, retain_graph):
+    if node._freed:
+        node.saved_tensors  # raises PyTorch's "backward through the graph a second time"
+    tensor_hooks = node._tensor_hooks
+    if tensor_hooks:
+        for output_nr, hook in tensor_hooks:
+            g = grads[output_nr]
+            if g is not None:
+                new = hook(g)
+                if new is not None:
+                    grads[output_nr] = new
+    if capture_slots:
+        for output_nr, g in enumerate(grads):
+            for i in capture_slots.get((id(node), output_nr), ()):
+                captured[i] = g if captured[i] is None else captured[i] + g
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
+    if node._materialize and node._n_outputs > 1:
+        grads = _materialize(node, grads)
+    result = type(node).backward(node, *grads)
+    if type(result) is not tuple:
+        result = (result,)
+    if node._hooks:
+        for hook in node._hooks:
+            new = hook(result, tuple(grads))
+            if new is not None:
+                result = tuple(new)
+    if anomaly.is_enabled():
+        anomaly.check_gradients(node, result)
+    return result
+
+
+def _materialize(node, grads):
+    """Give backward zeros for the outputs no gradient reached, as PyTorch does."""
+    if all(g is not None for g in grads):
+        return grads
+    from ..creation import zeros_for
+
+    return [
+        g if g is not None else zeros_for(shape, dtype, xp)
+        for g, (shape, dtype, xp) in zip(grads, node._outputs_meta)
+    ]
+
+
+def _match_leaf(grad, leaf, node):
+    if grad.array.shape != leaf.array.shape:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at a leaf - got shape "
+            f"{list(grad.array.shape)} but expected shape compatible with {list(leaf.array.shape)}"
+        )
+    if grad.array.dtype != leaf.array.dtype:
+        grad = grad.to(leaf.dtype)
+    return grad
+
+
+def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: set) -> None:
+    hooks = leaf._hooks
+    if hooks:
+        for hook in hooks:
+            new = hook(grad)
+            if new is not None:
+                grad = new
+    if captured is not None:
+        for i in capture_slots.get((id(leaf), 0), ()):
+            captured[i] = grad if captured[i] is None else captured[i] + grad
+        return
+    if not leaf.requires_grad:
+        return
+    if not create_graph:
+        grad = grad.detach()
+    if leaf.grad is None:
+        # The same gradient object may reach two leaves (a + b): give each its own.
+        if id(grad.array) in given:
+            grad = grad.clone()
+        given.add(id(grad.array))
+        leaf.grad = grad
+    else:
+        leaf.grad = leaf.grad + grad

@@ -1,0 +1,367 @@
+"""Graph nodes: ``Op`` (our ops, forward on raw arrays) and ``Function`` (PyTorch's, forward on Tensors).
+
+An op is one class with a ``forward`` and a ``backward`` (Chainer's FunctionNode).
+The instance made for a call is both the ``ctx`` its two methods share and,
+when a gradient is needed, the output's ``grad_fn``: the node of the graph.
+
+- ``Op.forward(ctx, *args)`` receives NumPy/CuPy arrays where the caller passed
+  Tensors, and returns an array or a tuple of arrays.
+- ``backward(ctx, *grads)`` receives Tensors and returns one gradient (a Tensor
+  or None) per positional argument of forward. It is written with Tensor ops,
+  so ``create_graph=True`` differentiates it again.
+
+``ctx.save_for_backward`` keeps inputs and outputs with their version, so that
+a backward through a tensor changed in place since raises PyTorch's error
+instead of returning a wrong gradient.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from . import grad_mode, observers
+
+_state = grad_mode._state
+_OBSERVERS = observers.OBSERVERS
+_Tensor = None  # nbframe.tensor.Tensor and its fast constructor, bound by tensor.py (import cycle)
+_wrap = None
+
+
+def bind_tensor(tensor_class, wrap) -> None:
+    global _Tensor, _wrap
+    _Tensor, _wrap = tensor_class, wrap
+
+
+_new = object.__new__
+_KEEP_AFTER_RELEASE = ("next_edges", "needs_input_grad", "_n_outputs", "_outputs_meta", "_materialize",
+                       "_hooks", "_pre_hooks", "_tensor_hooks", "_trace")
+
+# Saved-value kinds
+_INPUT, _OUTPUT, _OTHER = 0, 1, 2
+
+
+class Node:
+    """What ``Op`` and ``Function`` share: graph edges, saved values, hooks, PyTorch's names.
+
+    Fields start as class-level defaults, so making a node costs one object
+    allocation; an instance only stores what differs.
+    """
+
+    next_edges = None
+    needs_input_grad = (False,) * 16
+    _saved = None
+    _to_save = None
+    _outputs_meta = ()
+    _n_outputs = 1
+    _non_differentiable = ()
+    _pre_hooks = None
+    _hooks = None
+    _freed = False
+    _trace = None
+    _materialize = True
+    _tensor_hooks = None
+
+    #: A short label for drawing and debugging (micrograd's ``_op``).
+    label = "op"
+
+    # --- what forward calls on ctx ---------------------------------------------------------
+    def save_for_backward(self, *values) -> None:
+        """Keep these inputs, outputs or other values for backward (``ctx.saved_tensors``)."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Outputs that never need a gradient (indices, masks)."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = value
+
+    # --- what backward calls on ctx --------------------------------------------------------
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved "
+                    "tensors after they have already been freed). Saved intermediate values of the "
+                    "graph are freed when you call .backward() or autograd.grad(). Specify "
+                    "retain_graph=True if you need to backward through the graph a second time or "
+                    "if you need to access saved tensors after calling backward."
+                )
+            return ()
+        return tuple(self._unpack(entry) for entry in saved)
+
+    def _unpack(self, entry):
+        kind, value, version_counter, version = entry
+        if kind == _OTHER:
+            return value
+        if version_counter[0] != version:
+            tensor = value if kind == _INPUT else None
+            what = _describe(tensor, value if kind == _OUTPUT else tensor.array)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{what}], which is {self._which(entry)} of {self.name()}, is at "
+                f"version {version_counter[0]}; expected version {version} instead. Hint: the "
+                "operation that failed to compute its gradient saved this tensor; clone it before "
+                "changing it in place (x = x.clone()), or use the out-of-place op."
+            )
+        if kind == _INPUT:
+            return value
+        # An output: rebuilt on demand so the node does not keep its own output alive (no cycle).
+        data, output_nr = value
+        return _wrap(data, True, self, output_nr, version_counter)
+
+    def _which(self, entry) -> str:
+        return "an input" if entry[0] == _INPUT else f"output {entry[1][1]}"
+
+    def _release(self) -> None:
+        """Free what backward needed (called by the engine unless retain_graph)."""
+        d = self.__dict__
+        keep = {k: d[k] for k in _KEEP_AFTER_RELEASE if k in d}
+        d.clear()
+        d.update(keep)
+        self._freed = True
+
+    # --- PyTorch's node API ----------------------------------------------------------------
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, output_nr) or (AccumulateGrad-like leaf, 0) or (None, 0)) per input."""
+        edges = self.next_edges or ()
+        result = []
+        for edge in edges:
+            if edge is None:
+                result.append((None, 0))
+            elif isinstance(edge[0], Node):
+                result.append(edge)
+            else:
+                result.append((AccumulateGrad(edge[0]), 0))
+        return tuple(result)
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    # --- helpers shared by Op.apply and Function.apply --------------------------------------
+    def _finish(self, args, needs, outputs):
+        """Wrap raw output arrays as Tensors and wire this node into the graph."""
+        single = type(outputs) is not tuple
+        if single:
+            outputs = (outputs,)
+        self.next_edges = tuple(_edge(a) if n else None for a, n in zip(args, needs))
+        non_diff = self._non_differentiable
+        results = []
+        for i, out in enumerate(outputs):
+            diff = _differentiable(out, non_diff)
+            results.append(_wrap(out, diff, self if diff else None, i))
+        if not single:
+            self._n_outputs = len(outputs)
+            self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
+        if self._to_save is not None:
+            self._saved = self._resolve_saved(args, outputs, results)
+            self._to_save = None
+        if _OBSERVERS:
+            observers.notify(self, args, tuple(results))
+        return results[0] if single else tuple(results)
+
+    def _resolve_saved(self, args, outputs, results):
+        saved = []
+        for value in self._to_save:
+            entry = None
+            if value is not None and not isinstance(value, (int, float, bool, str, tuple)):
+                for a in args:
+                    if isinstance(a, _Tensor) and a.array is value:
+                        entry = (_INPUT, a, a._version, a._version[0])
+                        break
+                else:
+                    for i, out in enumerate(outputs):
+                        if out is value:
+                            r = results[i]
+                            entry = (_OUTPUT, (out, i), r._version, r._version[0])
+                            break
+            if entry is None:
+                if isinstance(value, _Tensor):
+                    entry = (_INPUT, value, value._version, value._version[0])
+                elif type(value).__module__ in ("numpy", "cupy") and hasattr(value, "shape"):
+                    entry = (_OTHER, _wrap(value, False, None, 0), None, None)
+                else:
+                    entry = (_OTHER, value, None, None)
+            saved.append(entry)
+        return tuple(saved)
+
+
+def _edge(tensor):
+    """Where a gradient for ``tensor`` goes: its op's output slot, or the leaf itself."""
+    fn = tensor.grad_fn
+    return (fn, tensor._output_nr) if fn is not None else (tensor, 0)
+
+
+def _differentiable(out, non_diff) -> bool:
+    if non_diff:
+        for nd in non_diff:
+            if nd is out:
+                return False
+    return out.dtype.kind == "f"
+
+
+def _describe(tensor, array) -> str:
+    dtype = str(array.dtype)
+    return f"nbframe.{dtype} tensor of shape {list(array.shape)}"
+
+
+class Op(Node):
+    """Base of nbframe's own ops: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Call an op with ``MyOp.apply(*args)``; Tensors among ``args`` reach forward
+    as their arrays, everything else as it is.
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, *args):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = _new(cls)
+        if _state.enabled:
+            needs = [isinstance(a, _Tensor) and a.requires_grad for a in args]
+            if True in needs:
+                ctx.needs_input_grad = needs
+                outputs = cls.forward(ctx, *[a.array if isinstance(a, _Tensor) else a for a in args])
+                return ctx._finish(args, needs, outputs)
+        # Not recording: no graph, no saved values; just compute and wrap.
+        outputs = cls.forward(ctx, *[a.array if isinstance(a, _Tensor) else a for a in args])
+        if type(outputs) is tuple:
+            results = tuple(_wrap(out, False, None, 0) for out in outputs)
+        else:
+            results = _wrap(outputs, False, None, 0)
+        if _OBSERVERS:
+            observers.notify(ctx, args, results if type(results) is tuple else (results,))
+        return results
+
+
+class FunctionMeta(type):
+    """Lets ``MyFunction.apply`` work without instantiating, as in PyTorch."""
+
+
+class Function(Node, metaclass=FunctionMeta):
+    """PyTorch's ``torch.autograd.Function``: subclass it, write static ``forward`` and ``backward``.
+
+    ``forward(ctx, *args)`` receives Tensors and runs with gradients off;
+    ``backward(ctx, *grad_outputs)`` returns one gradient per forward argument.
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, *grad_outputs)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):  # pragma: no cover - optional
+        return None
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return Node.saved_tensors.fget(self)
+
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = _new(cls)
+        grad_on = _state.enabled
+        needs = [grad_on and isinstance(a, _Tensor) and a.requires_grad for a in args]
+        record = any(needs)
+        ctx.needs_input_grad = tuple(needs)
+        with grad_mode.no_grad():
+            if _uses_setup_context(cls):
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        arrays = tuple(o.array if isinstance(o, _Tensor) else o for o in outs)
+        non_diff = tuple(
+            t.array if isinstance(t, _Tensor) else t for t in (ctx._non_differentiable or ())
+        )
+        ctx._non_differentiable = non_diff
+        # Saved tensors that are forward's outputs must be recognised as outputs.
+        if ctx._to_save is not None:
+            ctx._to_save = tuple(
+                t.array if isinstance(t, _Tensor) and any(t is o for o in outs) else t
+                for t in ctx._to_save
+            )
+        tensor_arrays = tuple(a for a in arrays if a is not None and not isinstance(a, (int, float)))
+        outputs = tensor_arrays if not single else tensor_arrays[0]
+        if record:
+            return ctx._finish(args, needs, outputs)
+        if single:
+            return _wrap(outputs, False, None, 0)
+        return tuple(_wrap(o, False, None, 0) for o in outputs)
+
+    def mark_dirty(self, *tensors) -> None:
+        raise NotImplementedError("autograd.Function.mark_dirty (in-place custom functions) is not supported")
+
+
+def _uses_setup_context(cls) -> bool:
+    return cls.setup_context is not Function.setup_context
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in ``next_functions``; ``.variable`` is the leaf."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, items: list, item):
+        self._list, self._item = items, item
+
+    def remove(self) -> None:
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass

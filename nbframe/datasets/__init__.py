@@ -1,0 +1,1 @@
+"""nbframe.datasets: not written yet."""

@@ -1,0 +1,1 @@
+"""nbframe.debug: not written yet."""

@@ -1,0 +1,1 @@
+"""nbframe.jit: not written yet."""

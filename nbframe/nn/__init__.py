@@ -1,0 +1,1 @@
+"""nbframe.nn: not written yet."""

@@ -1,0 +1,1 @@
+"""nbframe.onnx: not written yet."""

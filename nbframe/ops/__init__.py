@@ -1,0 +1,16 @@
+"""Every op, grouped by kind; the functions here are what ``nbframe.<op>`` and ``Tensor.<op>`` call."""
+
+from __future__ import annotations
+
+from . import conversion, elementwise, index, inplace, linalg, reduce, shape
+from .conversion import *  # noqa: F403
+from .conversion import clone, contiguous, to
+from .elementwise import *  # noqa: F403
+from .index import getitem, setitem
+from .inplace import copy_, fill_, zero_
+from .linalg import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
+
+#: The ops modules whose ``TENSOR_METHODS`` become Tensor methods (see ``methods.py``).
+MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace)

@@ -1,0 +1,81 @@
+"""Operand preparation for ops: PyTorch's dtype promotion and device checks, on raw arrays.
+
+NumPy's own promotion differs from PyTorch's (an int64 array plus 0.5 gives
+float64 there, float32 here; a 0-d float64 array widens a float32 one there, not
+here), so binary ops pass their operands through ``promote`` first. The common
+cases — same dtype, or a float array with a Python number — cost two checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+
+
+def promote(a, b, op: str):
+    """Cast two operands (arrays or Python numbers) to their PyTorch result dtype."""
+    da = getattr(a, "dtype", None)
+    db = getattr(b, "dtype", None)
+    if da is not None and db is not None:
+        if type(a) is not type(b) and not (isinstance(a, np.generic) or isinstance(b, np.generic)):
+            _device_mismatch(a, b, op)
+        if da == db:
+            return a, b
+    elif da is not None and da.kind == "f" and not isinstance(a, np.generic):
+        return a, _pyscalar(b)
+    elif db is not None and db.kind == "f" and not isinstance(b, np.generic):
+        return _pyscalar(a), b
+    a, b = _pyscalar(a), _pyscalar(b)
+    target = dtypes.to_numpy(dtypes.result_type(a, b))
+    return _cast(a, target), _cast(b, target)
+
+
+def promote_to_float(a, b, op: str):
+    """Like ``promote`` but the result is floating (true division: int / int -> float32)."""
+    a, b = promote(a, b, op)
+    kind = getattr(a, "dtype", getattr(b, "dtype", None))
+    if kind is not None and kind.kind != "f":
+        target = dtypes.get_default_dtype().numpy
+        a, b = _cast(a, target), _cast(b, target)
+    return a, b
+
+
+def as_floating(x):
+    """Integer and bool inputs of float-valued functions (exp, sqrt, ...) become the default float."""
+    if x.dtype.kind == "f":
+        return x
+    return x.astype(dtypes.get_default_dtype().numpy)
+
+
+def _pyscalar(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _cast(x, target):
+    if hasattr(x, "dtype") and x.dtype != target:
+        return x.astype(target)
+    return x
+
+
+def _device_mismatch(a, b, op: str) -> None:
+    from ..backend import device_of
+
+    da, db = device_of(a), device_of(b)
+    if da != db:
+        raise RuntimeError(
+            f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
+            f"{da} and {db}! Move one with .to({str(da)!r}) or .to({str(db)!r})."
+        )
+
+
+def broadcast_error(op: str, a, b) -> RuntimeError:
+    """The error for operands whose shapes don't broadcast, naming the op and both shapes."""
+    sa = list(getattr(a, "shape", ()))
+    sb = list(getattr(b, "shape", ()))
+    return RuntimeError(
+        f"{op}: the shapes {sa} and {sb} can't be broadcast together: sizes must match, or be 1, "
+        "dimension by dimension from the right"
+    )

@@ -1,0 +1,1 @@
+"""nbframe.optim: not written yet."""

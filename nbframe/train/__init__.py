@@ -1,0 +1,1 @@
+"""nbframe.train: not written yet."""

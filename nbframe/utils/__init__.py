@@ -1,0 +1,1 @@
+"""nbframe.utils: not written yet."""

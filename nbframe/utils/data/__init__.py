@@ -1,0 +1,1 @@
+"""nbframe.utils.data: not written yet."""

@@ -1,0 +1,1 @@
+"""nbframe.vision: not written yet."""

@@ -1,1 +1,1 @@
-"""nbframe.vision: not written yet."""
+"""nbframe.vision: transforms and ready-made models (not written yet)."""

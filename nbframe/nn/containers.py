@@ -1,0 +1,3 @@
+"""nbframe.nn.containers (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nbframe.nn.init (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nbframe.nn.module (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nbframe.nn layers: batchnorm (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nbframe.nn layers: loss (not written yet)."""
+
+__all__: list[str] = []

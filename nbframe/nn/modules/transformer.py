@@ -1,0 +1,3 @@
+"""nbframe.nn layers: transformer (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nbframe.nn.parameter (not written yet)."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""nbframe.vision.models (not written yet)."""

@@ -35,8 +35,13 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array that records the ops applied to it, for ``backward()``."""
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version", "_hooks",
-                 "_retains_grad", "_name", "__weakref__")
+    # The fields every tensor sets are slots; the rarely set ones (grad, hooks, ...) are class-level
+    # defaults that an instance overrides in its own __dict__, created only when one is set.
+    __slots__ = ("array", "requires_grad", "grad_fn", "_output_nr", "_version", "__dict__", "__weakref__")
+    grad = None
+    _hooks = None
+    _retains_grad = False
+    _name = None
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data=None, *, requires_grad: bool = False):
@@ -50,13 +55,9 @@ class Tensor:
             data = _to_array(data, None)
         self.array = data
         self.requires_grad = False
-        self.grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version = [0]
-        self._hooks = None
-        self._retains_grad = False
-        self._name = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -512,13 +513,9 @@ def _wrap(array, requires_grad: bool, grad_fn, output_nr: int, version=None) -> 
         array = np.asarray(array)
     t.array = array
     t.requires_grad = requires_grad
-    t.grad = None
     t.grad_fn = grad_fn
     t._output_nr = output_nr
     t._version = [0] if version is None else version
-    t._hooks = None
-    t._retains_grad = False
-    t._name = None
     return t
 
 

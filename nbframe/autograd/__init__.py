@@ -25,8 +25,8 @@ def _as_tuple(x) -> tuple:
 
 
 def _root_grads(outputs: tuple, grad_outputs: tuple, what: str) -> list:
-    from ..creation import ones_like
-    from ..tensor import Tensor
+    from ..backend import get_array_module
+    from ..tensor import Tensor, _wrap
 
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(
@@ -49,7 +49,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, what: str) -> list:
                     f"{list(out.array.shape)}. Pass gradient= a tensor of that shape (for example "
                     "torch.ones_like(y) to sum the outputs), or reduce it first (y.sum().backward())"
                 )
-            g = ones_like(out)
+            g = _wrap(get_array_module(out.array).ones(out.array.shape, out.array.dtype), False, None, 0)
         elif not isinstance(g, Tensor):
             from ..creation import tensor
 

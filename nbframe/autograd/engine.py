@@ -13,6 +13,35 @@ from . import anomaly, grad_mode
 from .function import Node
 
 _state = grad_mode._state
+_anomaly_enabled = anomaly._enabled
+
+
+def _count_dependencies(roots) -> dict:
+    """For every node reachable from ``roots``: how many edges lead into it."""
+    dependencies: dict = {}
+    stack = []
+    for root in roots:
+        fn = root.grad_fn
+        if fn is not None and fn not in dependencies:
+            dependencies[fn] = 0
+            stack.append(fn)
+    pop, push = stack.pop, stack.append
+    while stack:
+        edges = pop().next_edges
+        if edges is None:
+            continue
+        for edge in edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Node):
+                count = dependencies.get(target)
+                if count is None:
+                    dependencies[target] = 1
+                    push(target)
+                else:
+                    dependencies[target] = count + 1
+    return dependencies
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
@@ -21,8 +50,6 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     With ``capture`` (a list of Tensors, for ``autograd.grad``) the gradients
     reaching those tensors are returned in that order instead of accumulated.
     """
-    from ..tensor import Tensor
-
     captured = None
     capture_slots: dict = {}
     if capture is not None:
@@ -31,39 +58,18 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             key = (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
             capture_slots.setdefault(key, []).append(i)
 
-    # 1. Count the edges into every reachable node.
-    dependencies: dict = {}
-    stack = []
-    for root in roots:
-        fn = root.grad_fn
-        if fn is not None and fn not in dependencies:
-            dependencies[fn] = 0
-            stack.append(fn)
-    while stack:
-        node = stack.pop()
-        if node.next_edges is None:
-            continue
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if isinstance(target, Node):
-                if target in dependencies:
-                    dependencies[target] += 1
-                else:
-                    dependencies[target] = 1
-                    stack.append(target)
+    dependencies = _count_dependencies(roots)
 
-    # 2. Seed the gradient buffers with the roots' gradients.
+    # Seed the gradient buffers with the roots' gradients.
     buffers: dict = {}
-    leaf_grads_given: set = set()
+    given: set = set()
     for root, grad in zip(roots, root_grads):
         fn = root.grad_fn
         if fn is None:
-            _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, leaf_grads_given)
+            _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, given)
         else:
             _add_to_buffer(buffers, fn, root._output_nr, grad)
-    ready = [fn for fn in dependencies if dependencies[fn] == 0]
+    ready = [fn for fn, count in dependencies.items() if count == 0]
     ready.reverse()
 
     prev = _state.enabled
@@ -72,29 +78,36 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            outputs = _call_node(node, grads, capture_slots, captured, retain_graph) if grads else None
-            edges = node.next_edges or ()
-            if outputs is not None and len(outputs) != len(edges):
-                raise RuntimeError(
-                    f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(edges)}, got {len(outputs)})"
-                )
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                target, nr = edge
-                grad = outputs[i] if outputs is not None else None
-                if isinstance(target, Node):
-                    if grad is not None:
-                        _add_to_buffer(buffers, target, nr, grad)
-                    left = dependencies[target] - 1
-                    dependencies[target] = left
-                    if left == 0:
-                        ready.append(target)
-                elif grad is not None:
-                    if isinstance(target, Tensor):
-                        grad = _match_leaf(grad, target, node)
-                    _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, leaf_grads_given)
+            outputs = None
+            if grads is not None:
+                outputs = _call_node(node, grads, capture_slots, captured)
+            edges = node.next_edges
+            if edges is not None:
+                if outputs is not None and len(outputs) != len(edges):
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(edges)}, got {len(outputs)})"
+                    )
+                for i, edge in enumerate(edges):
+                    if edge is None:
+                        continue
+                    target = edge[0]
+                    grad = outputs[i] if outputs is not None else None
+                    if isinstance(target, Node):
+                        if grad is not None:
+                            slots = buffers.get(target)
+                            if slots is None:
+                                slots = buffers[target] = [None] * target._n_outputs
+                            current = slots[edge[1]]
+                            slots[edge[1]] = grad if current is None else current + grad
+                        left = dependencies[target] - 1
+                        dependencies[target] = left
+                        if left == 0:
+                            ready.append(target)
+                    elif grad is not None:
+                        if grad.array.shape != target.array.shape or grad.array.dtype != target.array.dtype:
+                            grad = _match_leaf(grad, target, node)
+                        _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, given)
             if not retain_graph:
                 node._release()
     finally:
@@ -110,12 +123,11 @@ def _add_to_buffer(buffers, node, output_nr, grad) -> None:
     slots[output_nr] = grad if current is None else current + grad
 
 
-def _call_node(node, grads, capture_slots, captured, retain_graph):
+def _call_node(node, grads, capture_slots, captured):
     if node._freed:
         node.saved_tensors  # raises PyTorch's "backward through the graph a second time"
-    tensor_hooks = node._tensor_hooks
-    if tensor_hooks:
-        for output_nr, hook in tensor_hooks:
+    if node._tensor_hooks:
+        for output_nr, hook in tuple(node._tensor_hooks):
             g = grads[output_nr]
             if g is not None:
                 new = hook(g)
@@ -126,28 +138,31 @@ def _call_node(node, grads, capture_slots, captured, retain_graph):
             for i in capture_slots.get((id(node), output_nr), ()):
                 captured[i] = g if captured[i] is None else captured[i] + g
     if node._pre_hooks:
-        for hook in node._pre_hooks:
+        for hook in tuple(node._pre_hooks):
             new = hook(tuple(grads))
             if new is not None:
                 grads = list(new)
-    if node._materialize and node._n_outputs > 1:
+    if node._n_outputs > 1 and node._materialize:
         grads = _materialize(node, grads)
     result = type(node).backward(node, *grads)
     if type(result) is not tuple:
         result = (result,)
     if node._hooks:
-        for hook in node._hooks:
+        for hook in tuple(node._hooks):
             new = hook(result, tuple(grads))
             if new is not None:
                 result = tuple(new)
-    if anomaly.is_enabled():
+    if _anomaly_enabled[0]:
         anomaly.check_gradients(node, result)
     return result
 
 
 def _materialize(node, grads):
     """Give backward zeros for the outputs no gradient reached, as PyTorch does."""
-    if all(g is not None for g in grads):
+    for g in grads:  # not `None in grads`: that calls Tensor.__eq__
+        if g is None:
+            break
+    else:
         return grads
     from ..creation import zeros_for
 
@@ -158,20 +173,20 @@ def _materialize(node, grads):
 
 
 def _match_leaf(grad, leaf, node):
+    if not hasattr(leaf, "array"):
+        return grad
     if grad.array.shape != leaf.array.shape:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at a leaf - got shape "
             f"{list(grad.array.shape)} but expected shape compatible with {list(leaf.array.shape)}"
         )
-    if grad.array.dtype != leaf.array.dtype:
-        grad = grad.to(leaf.dtype)
-    return grad
+    return grad.to(leaf.dtype)
 
 
 def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: set) -> None:
     hooks = leaf._hooks
     if hooks:
-        for hook in hooks:
+        for hook in tuple(hooks):
             new = hook(grad)
             if new is not None:
                 grad = new
@@ -181,13 +196,21 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
         return
     if not leaf.requires_grad:
         return
-    if not create_graph:
+    if not create_graph and grad.grad_fn is not None:
         grad = grad.detach()
     if leaf.grad is None:
-        # The same gradient object may reach two leaves (a + b): give each its own.
-        if id(grad.array) in given:
-            grad = grad.clone()
+        # The same gradient object may reach two leaves (a + b), and a broadcast view is
+        # read-only: give each leaf a gradient of its own that it can change in place.
+        array = grad.array
+        if id(array) in given or not array.flags.writeable:
+            grad = grad.clone() if create_graph else _own_copy(grad)
         given.add(id(grad.array))
         leaf.grad = grad
     else:
         leaf.grad = leaf.grad + grad
+
+
+def _own_copy(grad):
+    from ..tensor import _wrap
+
+    return _wrap(grad.array.copy(), False, None, 0)

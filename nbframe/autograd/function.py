@@ -32,8 +32,6 @@ def bind_tensor(tensor_class, wrap) -> None:
 
 
 _new = object.__new__
-_KEEP_AFTER_RELEASE = ("next_edges", "needs_input_grad", "_n_outputs", "_outputs_meta", "_materialize",
-                       "_hooks", "_pre_hooks", "_tensor_hooks", "_trace")
 
 # Saved-value kinds
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
@@ -59,6 +57,9 @@ class Node:
     _trace = None
     _materialize = True
     _tensor_hooks = None
+    #: True for ops whose outputs are views of their first argument: they share its version counter.
+    #: ``forward`` may set ``ctx._is_view`` per call (``reshape`` is a view only when no copy is made).
+    _is_view = False
 
     #: A short label for drawing and debugging (micrograd's ``_op``).
     label = "op"
@@ -89,15 +90,22 @@ class Node:
                     "if you need to access saved tensors after calling backward."
                 )
             return ()
-        return tuple(self._unpack(entry) for entry in saved)
+        out = []
+        for entry in saved:
+            kind, value, version_counter, version = entry
+            if kind == _OTHER:
+                out.append(value)
+            elif kind == _INPUT and version_counter[0] == version:
+                out.append(value)
+            else:
+                out.append(self._unpack(entry))
+        return tuple(out)
 
     def _unpack(self, entry):
         kind, value, version_counter, version = entry
-        if kind == _OTHER:
-            return value
         if version_counter[0] != version:
             tensor = value if kind == _INPUT else None
-            what = _describe(tensor, value if kind == _OUTPUT else tensor.array)
+            what = _describe(tensor, value[0] if kind == _OUTPUT else tensor.array)
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{what}], which is {self._which(entry)} of {self.name()}, is at "
@@ -115,11 +123,15 @@ class Node:
         return "an input" if entry[0] == _INPUT else f"output {entry[1][1]}"
 
     def _release(self) -> None:
-        """Free what backward needed (called by the engine unless retain_graph)."""
+        """Free what backward needed (called by the engine unless retain_graph).
+
+        Everything forward stored on the node goes, except the edges: a drawing of
+        the graph after backward still needs them (as PyTorch keeps next_functions).
+        """
         d = self.__dict__
-        keep = {k: d[k] for k in _KEEP_AFTER_RELEASE if k in d}
+        edges = d.get("next_edges")
         d.clear()
-        d.update(keep)
+        d["next_edges"] = edges
         self._freed = True
 
     # --- PyTorch's node API ----------------------------------------------------------------
@@ -165,10 +177,11 @@ class Node:
             outputs = (outputs,)
         self.next_edges = tuple(_edge(a) if n else None for a, n in zip(args, needs))
         non_diff = self._non_differentiable
+        version = args[0]._version if self._is_view else None
         results = []
         for i, out in enumerate(outputs):
             diff = _differentiable(out, non_diff)
-            results.append(_wrap(out, diff, self if diff else None, i))
+            results.append(_wrap(out, diff, self if diff else None, i, version))
         if not single:
             self._n_outputs = len(outputs)
             self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
@@ -244,16 +257,23 @@ class Op(Node):
     @classmethod
     def apply(cls, *args):
         ctx = _new(cls)
-        if _state.enabled:
+        raw = []
+        record = False
+        for a in args:
+            if isinstance(a, _Tensor):
+                raw.append(a.array)
+                if a.requires_grad:
+                    record = True
+            else:
+                raw.append(a)
+        if record and _state.enabled:
             needs = [isinstance(a, _Tensor) and a.requires_grad for a in args]
-            if True in needs:
-                ctx.needs_input_grad = needs
-                outputs = cls.forward(ctx, *[a.array if isinstance(a, _Tensor) else a for a in args])
-                return ctx._finish(args, needs, outputs)
+            ctx.needs_input_grad = needs
+            return ctx._finish(args, needs, cls.forward(ctx, *raw))
         # Not recording: no graph, no saved values; just compute and wrap.
-        outputs = cls.forward(ctx, *[a.array if isinstance(a, _Tensor) else a for a in args])
+        outputs = cls.forward(ctx, *raw)
         if type(outputs) is tuple:
-            results = tuple(_wrap(out, False, None, 0) for out in outputs)
+            results = tuple([_wrap(out, False, None, 0) for out in outputs])
         else:
             results = _wrap(outputs, False, None, 0)
         if _OBSERVERS:

@@ -1,21 +1,48 @@
 """Shape ops: views and rearrangements that move elements without computing on them.
 
-Their backward rearranges the gradient the opposite way.
+Their backward rearranges the gradient the opposite way, and the pairs are
+each other's backward: ``cat`` <-> ``split``, ``stack`` <-> ``unbind``,
+``narrow`` <-> padding with zeros. Ops whose result is a view of their input
+(``view``, ``permute``, ``narrow``, ``split``, ...) set ``_is_view`` so the
+result shares its base's version counter, as PyTorch's views do: changing one
+in place is seen by a backward that saved the other.
 """
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd.function import Op
+from ..backend import get_array_module
 from .reduce import normalize_dims
 
-__all__ = ['reshape', 'view', 'expand', 'permute', 'transpose', 't', 'unsqueeze', 'squeeze', 'flatten', 'view_as', 'reshape_as', 'expand_as', 'swapaxes', 'swapdims']
+__all__ = ['reshape', 'view', 'expand', 'permute', 'transpose', 't', 'unsqueeze', 'squeeze', 'flatten',
+           'view_as', 'reshape_as', 'expand_as', 'swapaxes', 'swapdims', 'ravel', 'repeat', 'tile', 'flip',
+           'fliplr', 'flipud', 'roll', 'cat', 'concat', 'concatenate', 'stack', 'split', 'chunk', 'unbind',
+           'unflatten', 'narrow', 'movedim', 'moveaxis']
 
 
+# --------------------------------------------------------------------------- argument helpers
 def _shape_arg(shape) -> tuple:
     """``view(2, 3)``, ``view((2, 3))`` and ``view([2, 3])`` all mean (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
+
+
+def _dim(dim, ndim: int, op: str) -> int:
+    """One dimension, made non-negative, with PyTorch's error when out of range."""
+    return normalize_dims((dim,), ndim, op)[0] if ndim else _scalar_dim(dim, op)
+
+
+def _scalar_dim(dim, op: str) -> int:
+    if dim not in (0, -1):
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+    return 0
+
+
+def _ordered_dims(dims, ndim: int, op: str) -> tuple:
+    """Dimensions in the order given (``normalize_dims`` sorts them), each checked and made non-negative."""
+    return tuple(_dim(d, ndim, op) for d in dims)
 
 
 def _resolve_shape(shape: tuple, size: int, op: str, in_shape: tuple) -> tuple:
@@ -38,28 +65,77 @@ def _resolve_shape(shape: tuple, size: int, op: str, in_shape: tuple) -> tuple:
     return shape
 
 
+def _along(dim: int, item) -> tuple:
+    """An index that applies ``item`` to dimension ``dim`` and keeps every other one whole."""
+    return (slice(None),) * dim + (item, Ellipsis)
+
+
+# --------------------------------------------------------------------------- reshaping views
 class Reshape(Op):
+    """A view when the strides allow one (always for contiguous input), a copy otherwise."""
+
     label = "reshape"
+    _is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         if shape != x.shape:
-            shape = _resolve_shape(shape, x.size, "reshape", x.shape)
-        return x.reshape(shape)
+            shape = _resolve_shape(shape, x.size, ctx.label, x.shape)
+        out = x.reshape(shape)
+        if not x.flags.c_contiguous and x.size and not get_array_module(x).may_share_memory(out, x):
+            ctx._is_view = False
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         return Reshape.apply(grad, ctx.in_shape), None
 
 
-class Expand(Op):
-    label = "expand"
+class View(Reshape):
+    """``reshape`` that refuses to copy, as PyTorch's ``view`` does."""
+
+    label = "view"
 
     @staticmethod
     def forward(ctx, x, shape):
-        from ..backend import get_array_module
+        out = Reshape.forward(ctx, x, shape)
+        if not ctx._is_view:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (at least one dimension "
+                f"spans across two contiguous subspaces): a tensor of shape {list(x.shape)} and strides "
+                f"{[s // x.itemsize for s in x.strides]} can't be viewed as {list(shape)}. "
+                "Use .reshape(...) instead."
+            )
+        return out
 
+
+class BitcastView(Op):
+    """``view(dtype)``: the same bytes read as another dtype of the same size (no gradient)."""
+
+    label = "view_dtype"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, target):
+        if target.itemsize != x.itemsize:
+            raise RuntimeError(
+                f"view(dtype): only dtypes of the same element size are supported here; {x.dtype} has "
+                f"{x.itemsize} bytes and {target} has {target.itemsize}"
+            )
+        return x.view(target)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None
+
+
+class Expand(Op):
+    label = "expand"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         lead = len(shape) - x.ndim
         if lead < 0:
@@ -67,6 +143,12 @@ class Expand(Op):
                 f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the "
                 f"number of dimensions in the tensor ({x.ndim})"
             )
+        for i in range(lead):
+            if shape[i] < 0:
+                raise RuntimeError(
+                    f"expand: the expanded size of the tensor ({shape[i]}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
         target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
         for i, s in enumerate(x.shape):
             if s != 1 and s != target[i + lead]:
@@ -86,17 +168,19 @@ class Expand(Op):
 
 class Permute(Op):
     label = "permute"
+    _is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
-        dims = tuple(d % max(x.ndim, 1) for d in dims)
-        if sorted(dims) != list(range(x.ndim)):
+        if len(dims) != x.ndim:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                 f"of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
-                f"len(dims) = {len(dims)}" if len(dims) != x.ndim else
-                f"permute: repeated dim in {list(dims)}: each dimension must appear once"
+                f"len(dims) = {len(dims)}"
             )
+        dims = _ordered_dims(dims, x.ndim, "permute")
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
         ctx.dims = dims
         return x.transpose(dims)
 
@@ -108,12 +192,230 @@ class Permute(Op):
         return Permute.apply(grad, tuple(inverse)), None
 
 
+# --------------------------------------------------------------------------- slicing views
+class Narrow(Op):
+    """``x`` restricted to ``start:start + length`` along ``dim`` (a view)."""
+
+    label = "narrow"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim, start, length):
+        ctx.in_shape, ctx.dim, ctx.start = x.shape, dim, start
+        return x[_along(dim, slice(start, start + length))]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return NarrowBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.start), None, None, None
+
+
+class NarrowBackward(Op):
+    """Place ``grad`` at ``start`` along ``dim`` in zeros of ``shape`` (and back again: ``narrow``)."""
+
+    label = "narrow_backward"
+
+    @staticmethod
+    def forward(ctx, grad, shape, dim, start):
+        ctx.dim, ctx.start, ctx.length = dim, start, grad.shape[dim]
+        out = get_array_module(grad).zeros(shape, dtype=grad.dtype)
+        out[_along(dim, slice(start, start + grad.shape[dim]))] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Narrow.apply(grad, ctx.dim, ctx.start, ctx.length), None, None, None
+
+
+class Split(Op):
+    """Pieces of ``sizes`` along ``dim`` (views); the backward concatenates their gradients."""
+
+    label = "split"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(x[_along(dim, slice(start, start + size))])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (Cat.apply(ctx.dim, *grads), None, None)
+
+
+class Unbind(Op):
+    """Every slice along ``dim`` with ``dim`` removed (views); the backward stacks their gradients."""
+
+    label = "unbind"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(x[_along(dim, i)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Stack.apply(ctx.dim, *grads), None
+
+
+# --------------------------------------------------------------------------- joining
+def _common_dtype(arrays, op: str):
+    from .promotion import _device_mismatch
+
+    first = arrays[0]
+    result = None
+    for a in arrays:
+        if type(a) is not type(first):
+            _device_mismatch(first, a, op)
+        d = dtypes.from_numpy(a.dtype)
+        result = d if result is None else dtypes.promote_types(result, d)
+    return dtypes.to_numpy(result)
+
+
+def _cast_all(arrays, target):
+    return [a if a.dtype == target else a.astype(target) for a in arrays]
+
+
+def _cast_grads(grads, source_dtypes):
+    """Gradients back in each input's own dtype (after promotion joined different ones)."""
+    return tuple(g if g is None or g.array.dtype == d else g.to(dtypes.from_numpy(d))
+                 for g, d in zip(grads, source_dtypes))
+
+
+class Cat(Op):
+    """Join along an existing dimension. ``apply(dim, *arrays)``: the arrays are the positional inputs."""
+
+    label = "cat"
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        for i, x in enumerate(xs):
+            if x.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        # PyTorch's legacy rule: 1-D empty tensors are skipped whatever the others' shape.
+        kept = [i for i, x in enumerate(xs) if x.shape != (0,)]
+        ref = xs[kept[0]] if kept else xs[0]
+        dim = _dim(dim, ref.ndim, "cat")
+        for i in kept:
+            x = xs[i]
+            if x.ndim != ref.ndim:
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim} "
+                    f"(tensor number {i} in the list has shape {list(x.shape)}, tensor number {kept[0]} "
+                    f"has shape {list(ref.shape)})"
+                )
+            for d in range(ref.ndim):
+                if d != dim and x.shape[d] != ref.shape[d]:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                        f"{ref.shape[d]} but got size {x.shape[d]} for tensor number {i} in the list."
+                    )
+        target = _common_dtype(xs, "cat")
+        ctx.dim, ctx.kept, ctx.dtypes = dim, kept, tuple(x.dtype for x in xs)
+        ctx.sizes = tuple(xs[i].shape[dim] for i in kept)
+        if not kept:
+            return get_array_module(ref).zeros((0,), dtype=target)
+        return get_array_module(ref).concatenate(_cast_all([xs[i] for i in kept], target), axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads = [None] * len(ctx.dtypes)
+        if ctx.kept:
+            for i, g in zip(ctx.kept, Split.apply(grad, ctx.sizes, ctx.dim)):
+                grads[i] = g
+        return (None,) + _cast_grads(grads, ctx.dtypes)
+
+
+class Stack(Op):
+    """Join along a new dimension. ``apply(dim, *arrays)``."""
+
+    label = "stack"
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ref = xs[0]
+        for i, x in enumerate(xs):
+            if x.shape != ref.shape:
+                raise RuntimeError(
+                    f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 and "
+                    f"{list(x.shape)} at entry {i}"
+                )
+        dim = _dim(dim, ref.ndim + 1, "stack")
+        target = _common_dtype(xs, "stack")
+        ctx.dim, ctx.dtypes = dim, tuple(x.dtype for x in xs)
+        return get_array_module(ref).stack(_cast_all(list(xs), target), axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) + _cast_grads(Unbind.apply(grad, ctx.dim), ctx.dtypes)
+
+
+# --------------------------------------------------------------------------- copies that rearrange
+class Repeat(Op):
+    label = "repeat"
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.in_shape, ctx.repeats = x.shape, repeats
+        return get_array_module(x).tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Split every dimension into (repeat, size) and sum over the repeats.
+        padded = (1,) * (len(ctx.repeats) - len(ctx.in_shape)) + ctx.in_shape
+        split = tuple(n for pair in zip(ctx.repeats, padded) for n in pair)
+        summed = grad.reshape(split).sum(tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.in_shape), None
+
+
+class Flip(Op):
+    label = "flip"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        xp = get_array_module(x)
+        return xp.ascontiguousarray(xp.flip(x, axis=dims)) if dims else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.dims), None
+
+
+class Roll(Op):
+    label = "roll"
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        xp = get_array_module(x)
+        if dims is None:
+            return xp.roll(x.reshape(-1), shifts[0]).reshape(x.shape)
+        return xp.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+# --------------------------------------------------------------------------- public functions
 def reshape(input, *shape):
     return Reshape.apply(input, _shape_arg(shape))
 
 
 def view(input, *shape):
-    return Reshape.apply(input, _shape_arg(shape))
+    """``view(*shape)`` (no copy, or an error) or ``view(dtype)`` (the same bytes as another dtype)."""
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return BitcastView.apply(input, dtypes.to_numpy(shape[0]))
+    return View.apply(input, _shape_arg(shape))
+
+
+def ravel(input):
+    return Reshape.apply(input, (-1,))
 
 
 def expand(input, *sizes):
@@ -126,9 +428,9 @@ def permute(input, *dims):
 
 def transpose(input, dim0: int, dim1: int):
     n = input.array.ndim
+    d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
     if n == 0:
         return input
-    d0, d1 = normalize_dims((dim0,), n, "transpose")[0], normalize_dims((dim1,), n, "transpose")[0]
     order = list(range(n))
     order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(input, tuple(order))
@@ -145,11 +447,7 @@ def t(input):
 
 def unsqueeze(input, dim: int):
     n = input.array.ndim + 1
-    if not -n <= dim < n:
-        raise IndexError(
-            f"unsqueeze: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    dim %= n
+    dim = _dim(dim, n, "unsqueeze")
     shape = input.array.shape
     return Reshape.apply(input, shape[:dim] + (1,) + shape[dim:])
 
@@ -168,8 +466,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     shape = input.array.shape
     if not shape:
         return Reshape.apply(input, (1,))
-    s, e = normalize_dims((start_dim,), len(shape), "flatten")[0], normalize_dims((end_dim,), len(shape),
-                                                                                    "flatten")[0]
+    s, e = _dim(start_dim, len(shape), "flatten"), _dim(end_dim, len(shape), "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     size = 1
@@ -178,8 +475,25 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return Reshape.apply(input, shape[:s] + (size,) + shape[e + 1:])
 
 
+def unflatten(input, dim: int, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
+    shape = input.array.shape
+    dim = _dim(dim, len(shape), "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _resolve_shape(sizes, shape[dim], "unflatten", (shape[dim],))
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({shape[dim]}) in the input tensor"
+        ) from None
+    return Reshape.apply(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
 def view_as(input, other):
-    return Reshape.apply(input, other.array.shape)
+    return View.apply(input, other.array.shape)
 
 
 def reshape_as(input, other):
@@ -190,8 +504,179 @@ def expand_as(input, other):
     return Expand.apply(input, other.array.shape)
 
 
+def movedim(input, source, destination):
+    """Move dimensions ``source`` to positions ``destination``; the others keep their order."""
+    n = input.array.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the same "
+            f"number of dims as destination ({list(dst)} dims)"
+        )
+    src, dst = _ordered_dims(src, n, "movedim"), _ordered_dims(dst, n, "movedim")
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, tuple(order)) if n else input
+
+
+moveaxis = movedim
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    shape = input.array.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = _dim(dim, len(shape), "narrow")
+    size, start, length = shape[dim], int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if start < 0:
+        start += size
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Narrow.apply(input, dim, start, length)
+
+
+def _tensor_list(tensors, op: str) -> tuple:
+    from ..tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = tuple(tensors)
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"{op}(): expected Tensor as element {i} in argument 0, but got {type(x).__name__}"
+            )
+    return tensors
+
+
+def cat(tensors, dim: int = 0, *, out=None):
+    """Join ``tensors`` along the existing dimension ``dim``."""
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return Cat.apply(dim, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, out=None):
+    """Join equal-shaped ``tensors`` along a new dimension ``dim``."""
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    return Stack.apply(dim, *tensors)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``split_size`` (the last may be smaller), or of the listed sizes, along ``dim``."""
+    shape = tensor.array.shape
+    if not shape:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = _dim(dim, len(shape), "split")
+    n = shape[dim]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                f"dimension {dim}), but got split_sizes={list(sizes)}"
+            )
+    else:
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and n:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
+        sizes = (size,) * (n // size) + ((n % size,) if n % size else ()) if n else (0,)
+    return Split.apply(tensor, sizes, dim)
+
+
+def chunk(input, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    shape = input.array.shape
+    if not shape:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = shape[_dim(dim, len(shape), "chunk")]
+    return split(input, -(-n // chunks) if n else 0, dim)
+
+
+def unbind(input, dim: int = 0) -> tuple:
+    """Every slice along ``dim``, with ``dim`` removed."""
+    shape = input.array.shape
+    if not shape:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, _dim(dim, len(shape), "unbind"))
+
+
+def repeat(input, *sizes):
+    """Tile ``input`` ``sizes[i]`` times along each dimension (``sizes`` may add leading ones)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.array.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor "
+            f"(got {len(sizes)} repeats for a tensor of shape {list(input.array.shape)})"
+        )
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension in repeat({list(sizes)})")
+    return Repeat.apply(input, sizes)
+
+
+def tile(input, dims):
+    """``repeat`` where fewer ``dims`` than dimensions means leading ones."""
+    dims = _shape_arg((dims,))
+    return repeat(input, (1,) * (input.array.ndim - len(dims)) + dims)
+
+
+def flip(input, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(input, normalize_dims(dims, input.array.ndim, "flip"))
+
+
+def fliplr(input):
+    if input.array.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return Flip.apply(input, (1,))
+
+
+def flipud(input):
+    if input.array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return Flip.apply(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements along ``dims`` (the flattened tensor when None), wrapping around."""
+    shifts = (int(shifts),) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: with dims=None, shifts must be a single number, got {list(shifts)}")
+        return Roll.apply(input, shifts, None)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    return Roll.apply(input, shifts, _ordered_dims(dims, input.array.ndim, "roll"))
+
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "expand": expand, "permute": permute, "transpose": transpose,
     "swapaxes": transpose, "swapdims": transpose, "t": t, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "flatten": flatten, "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as,
+    "ravel": ravel, "repeat": repeat, "tile": tile, "flip": flip, "fliplr": fliplr, "flipud": flipud,
+    "roll": roll, "split": split, "chunk": chunk, "unbind": unbind, "unflatten": unflatten,
+    "narrow": narrow, "movedim": movedim, "moveaxis": movedim,
 }

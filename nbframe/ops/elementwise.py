@@ -1,18 +1,48 @@
-"""Element-wise ops: arithmetic, powers and logs, activations, comparisons.
+"""Element-wise ops: arithmetic, powers and logs, trigonometry, rounding, clamping, comparisons, logic.
 
 Each op is a class: ``forward`` computes on arrays with ``xp`` (NumPy or CuPy),
 ``backward`` says how the gradient flows back, in Tensor ops. Binary ops
 broadcast; their backward sums the gradient back to each input's shape.
+Where a derivative is piecewise constant (``abs``, ``clamp``, ``maximum``),
+backward multiplies by a constant array: the exact gradient, cheaper than a
+chain of Tensor ops, and still right under ``create_graph``.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd import function as _function
 from ..autograd.function import Op
 from ..backend import get_array_module
 from .broadcast import sum_to
 from .promotion import as_floating, broadcast_error, promote, promote_to_float
 
-__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'subtract', 'multiply', 'divide', 'true_divide', 'negative', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal']
+__all__ = [
+    # arithmetic
+    'add', 'sub', 'mul', 'div', 'neg', 'pow', 'subtract', 'multiply', 'divide', 'true_divide', 'negative',
+    'remainder', 'fmod', 'floor_divide', 'reciprocal', 'square', 'lerp', 'addcmul', 'addcdiv',
+    # exponentials, logarithms, powers
+    'exp', 'exp2', 'expm1', 'log', 'log1p', 'log2', 'log10', 'sqrt', 'rsqrt', 'erf', 'erfc',
+    # trigonometric and hyperbolic
+    'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh',
+    'atanh', 'arcsin', 'arccos', 'arctan', 'arctan2', 'arcsinh', 'arccosh', 'arctanh',
+    # activations
+    'relu', 'sigmoid',
+    # sign, rounding, clamping, selection
+    'abs', 'absolute', 'sign', 'sgn', 'copysign', 'floor', 'ceil', 'round', 'trunc', 'fix', 'frac',
+    'clamp', 'clip', 'clamp_min', 'clamp_max', 'maximum', 'minimum', 'fmax', 'fmin', 'where',
+    'nan_to_num',
+    # comparisons and tests
+    'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal',
+    'isnan', 'isinf', 'isfinite', 'isposinf', 'isneginf',
+    # logic and bits
+    'logical_and', 'logical_or', 'logical_xor', 'logical_not',
+    'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_not',
+]
 
 
 def _shape(x):
@@ -26,6 +56,56 @@ def _binary(fn, a, b, op: str):
         if _shape(a) and _shape(b):
             raise broadcast_error(op, a, b) from None
         raise
+
+
+def _const(array):
+    """A Tensor around ``array`` that is a constant of the graph (masks, piecewise-constant factors)."""
+    return _function._wrap(array, False, None, 0)
+
+
+def _zeros_like(t):
+    return _const(get_array_module(t.array).zeros_like(t.array))
+
+
+def _quiet():
+    """Silence NumPy's divide/invalid/overflow warnings: NaN and Inf results are values, as in PyTorch."""
+    return np.errstate(all="ignore")
+
+
+def _kind(a, b) -> str:
+    """The dtype kind ('b', 'i', 'u', 'f') of promoted operands (one of them is an array)."""
+    return a.dtype.kind if hasattr(a, "dtype") else b.dtype.kind
+
+
+def _type_name(array) -> str:
+    """PyTorch's scalar-type name for an array's dtype (Float, Long, Bool, ...)."""
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    return names.get(str(array.dtype), str(array.dtype))
+
+
+def _promote_all(op: str, *operands):
+    """PyTorch's promotion over any number of operands (Tensors' arrays or Python numbers; None skipped)."""
+    present = [x for x in operands if x is not None]
+    target = dtypes.to_numpy(dtypes.result_type(*present))
+    return tuple(x.astype(target) if hasattr(x, "dtype") and x.dtype != target else x for x in operands)
+
+
+def _broadcast_error3(op: str, *operands) -> RuntimeError:
+    shapes = " and ".join(str(list(_shape(x))) for x in operands if x is not None)
+    return RuntimeError(
+        f"{op}: the shapes {shapes} can't be broadcast together: sizes must match, or be 1, "
+        "dimension by dimension from the right"
+    )
+
+
+def _check_integer_divisor(b, op: str) -> None:
+    """Integer division by zero: PyTorch raises instead of NumPy's silent 0."""
+    if hasattr(b, "dtype"):
+        if b.dtype.kind in "iub" and not b.all():
+            raise RuntimeError(f"ZeroDivisionError: {op} of integer tensors by zero")
+    elif isinstance(b, int) and b == 0:
+        raise RuntimeError(f"ZeroDivisionError: {op} of integer tensors by zero")
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -57,6 +137,11 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         a, b = promote(a, b, "sub")
+        if _kind(a, b) == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or `logical_xor()` operator instead."
+            )
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
         if alpha != 1:
@@ -101,24 +186,31 @@ class Div(Op):
             a, b = promote_to_float(a, b, "div")
         else:
             a, b = promote(a, b, "div")
+            if _kind(a, b) in "iub":
+                _check_integer_divisor(b, "div")
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         ctx.shapes = (_shape(a), _shape(b))
         ctx.rounding_mode = rounding_mode
         xp = get_array_module(a if hasattr(a, "dtype") else b)
-        if rounding_mode == "floor":
-            return _binary(xp.floor_divide, a, b, "div")
-        if rounding_mode == "trunc":
-            out = _binary(_truediv, a, b, "div")
-            return xp.trunc(out).astype(out.dtype) if out.dtype.kind == "f" else out
-        if rounding_mode is not None:
-            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-        return _binary(_truediv, a, b, "div")
+        with _quiet():
+            if rounding_mode == "floor":
+                return _binary(xp.floor_divide, a, b, "div")
+            if rounding_mode == "trunc":
+                out = _binary(_truediv, a, b, "div")
+                return xp.trunc(out).astype(out.dtype) if out.dtype.kind == "f" else out
+            if rounding_mode is not None:
+                raise ValueError(
+                    f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+                )
+            return _binary(_truediv, a, b, "div")
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.rounding_mode is not None:
-            return None, None, None
         a, b = ctx.saved_tensors
+        if ctx.rounding_mode is not None:
+            # A step function: zero gradient almost everywhere, as in PyTorch.
+            return (_zeros_like(a) if ctx.needs_input_grad[0] else None,
+                    _zeros_like(b) if ctx.needs_input_grad[1] else None, None)
         sa, sb = ctx.shapes
         ga = sum_to(grad / b, sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
@@ -130,6 +222,11 @@ class Neg(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
         return -x
 
     @staticmethod
@@ -144,7 +241,8 @@ class Pow(Op):
     def forward(ctx, a, b):
         a, b = promote(a, b, "pow")
         xp = get_array_module(a if hasattr(a, "dtype") else b)
-        out = _binary(xp.power, a, b, "pow")
+        with _quiet():
+            out = _binary(xp.power, a, b, "pow")
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         ctx.shapes = (_shape(a), _shape(b))
         return out
@@ -167,59 +265,268 @@ class Pow(Op):
 
 
 def _log_scalar(a: float) -> float:
-    import math
-
     return math.log(a) if a > 0 else float("nan")
 
 
-# --------------------------------------------------------------------------- exp / log
-class Exp(Op):
-    label = "exp"
+class Square(Op):
+    label = "square"
 
     @staticmethod
     def forward(ctx, x):
-        out = get_array_module(x).exp(as_floating(x))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out
-
-
-class Log(Op):
-    label = "log"
-
-    @staticmethod
-    def forward(ctx, x):
-        x = as_floating(x)
+        if x.dtype.kind == "b":
+            x = x.astype(np.int64)  # PyTorch: bool ** 2 is int64
         ctx.save_for_backward(x)
-        xp = get_array_module(x)
-        with _quiet(xp):
-            return xp.log(x)
+        return x * x
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / x
+        return grad * x * 2
 
 
-class Sqrt(Op):
-    label = "sqrt"
+class Remainder(Op):
+    """Python's ``%``: the result has the sign of the divisor."""
+
+    label = "remainder"
+    fn, quotient = "remainder", "floor"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        a, b = promote(a, b, cls.label)
+        if _kind(a, b) in "iub":
+            _check_integer_divisor(b, cls.label)
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        with _quiet():
+            return _binary(getattr(xp, cls.fn), a, b, cls.label)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        ga = sum_to(grad, sa) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            # d/db (a - b * q) = -q, where the quotient q is a step function of (a, b).
+            av, bv = getattr(a, "array", a), getattr(b, "array", b)
+            xp = get_array_module(av if hasattr(av, "dtype") else bv)
+            with _quiet():
+                q = getattr(xp, cls.quotient)(av / bv)
+            gb = sum_to(grad * _const(-q), sb)
+        return ga, gb
+
+
+class Fmod(Remainder):
+    """C's ``fmod``: the result has the sign of the dividend."""
+
+    label = "fmod"
+    fn, quotient = "fmod", "trunc"
+
+
+class FloorDivide(Op):
+    label = "floor_divide"
 
     @staticmethod
-    def forward(ctx, x):
-        xp = get_array_module(x)
-        with _quiet(xp):
-            out = xp.sqrt(as_floating(x))
-        ctx.save_for_backward(out)
-        return out
+    def forward(ctx, a, b):
+        a, b = promote(a, b, "floor_divide")
+        if _kind(a, b) in "iub":
+            _check_integer_divisor(b, "floor_divide")
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        with _quiet():
+            return _binary(xp.floor_divide, a, b, "floor_divide")
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad / (out * 2)
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+class Lerp(Op):
+    """``input + weight * (end - input)``, written as PyTorch does for accuracy near ``weight = 1``."""
+
+    label = "lerp"
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        start, end, weight = _promote_all("lerp", start, end, weight)
+        ctx.save_for_backward(start, end, weight)
+        ctx.shapes = (_shape(start), _shape(end), _shape(weight))
+        xp = get_array_module(start)
+        try:
+            diff = end - start
+            low = start + weight * diff
+            return xp.where(weight < 0.5, low, end - diff * (1 - weight)).astype(low.dtype, copy=False)
+        except ValueError:
+            raise _broadcast_error3("lerp", start, end, weight) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        s_start, s_end, s_weight = ctx.shapes
+        need = ctx.needs_input_grad
+        g_start = sum_to(grad * (1 - weight), s_start) if need[0] else None
+        g_end = sum_to(grad * weight, s_end) if need[1] else None
+        g_weight = sum_to(grad * (end - start), s_weight) if need[2] else None
+        return g_start, g_end, g_weight
+
+
+class Addcmul(Op):
+    """``input + value * tensor1 * tensor2`` in one op (optimisers' inner loop)."""
+
+    label = "addcmul"
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        x, t1, t2 = _promote_all("addcmul", x, t1, t2)
+        ctx.save_for_backward(t1, t2)
+        ctx.shapes, ctx.value = (_shape(x), _shape(t1), _shape(t2)), value
+        try:
+            return x + (t1 * t2) * value if value != 1 else x + t1 * t2
+        except ValueError:
+            raise _broadcast_error3("addcmul", x, t1, t2) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        sx, s1, s2 = ctx.shapes
+        need = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
+        return (sum_to(grad, sx) if need[0] else None,
+                sum_to(scaled * t2, s1) if need[1] else None,
+                sum_to(scaled * t1, s2) if need[2] else None, None)
+
+
+class Addcdiv(Op):
+    """``input + value * tensor1 / tensor2`` in one op (Adam's update)."""
+
+    label = "addcdiv"
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        x, t1, t2 = _promote_all("addcdiv", x, t1, t2)
+        if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported; use "
+                "input + value * torch.true_divide(tensor1, tensor2) instead"
+            )
+        ctx.save_for_backward(t1, t2)
+        ctx.shapes, ctx.value = (_shape(x), _shape(t1), _shape(t2)), value
+        try:
+            with _quiet():
+                return x + (t1 / t2) * value if value != 1 else x + t1 / t2
+        except ValueError:
+            raise _broadcast_error3("addcdiv", x, t1, t2) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        sx, s1, s2 = ctx.shapes
+        need = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
+        g1 = g2 = None
+        if need[1] or need[2]:
+            g1 = scaled / t2
+        if need[2]:
+            g2 = sum_to(-g1 * t1 / t2, s2)
+        return sum_to(grad, sx) if need[0] else None, sum_to(g1, s1) if need[1] else None, g2, None
+
+
+# --------------------------------------------------------------------------- float functions of one input
+class _FloatUnary(Op):
+    """``y = f(x)`` for a float-valued ``f``; integer and bool inputs compute in the default float dtype.
+
+    A subclass (made by ``_float_unary`` below) gives the array function ``fn(xp, x)``
+    and ``gradient(grad, saved)`` in Tensor ops, where ``saved`` is the input or,
+    when ``uses_output``, the output (cheaper for exp, sqrt, tanh, ...).
+    """
+
+    fn = None
+    uses_output = False
+
+    @classmethod
+    def forward(cls, ctx, x):
+        if x.dtype.kind != "f":
+            x = as_floating(x)
+        with _quiet():
+            out = cls.fn(get_array_module(x), x)
+        ctx.save_for_backward(out if cls.uses_output else x)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (saved,) = ctx.saved_tensors
+        return cls.gradient(grad, saved)
+
+
+def _float_unary(name: str, fn, gradient, uses_output: bool = False):
+    cls_name = "".join(part.capitalize() for part in name.split("_"))
+    return type(cls_name, (_FloatUnary,), {
+        "label": name, "fn": staticmethod(fn), "gradient": staticmethod(gradient), "uses_output": uses_output,
+    })
+
+
+def _erf_array(xp, x):
+    if xp is np:
+        try:
+            from scipy.special import erf as scipy_erf
+        except ImportError:  # exact but slower: math.erf element by element
+            return _math_erf(x).astype(x.dtype)
+        return scipy_erf(x)
+    from cupyx.scipy.special import erf as cupy_erf
+
+    return cupy_erf(x)
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+_LN2, _LN10, _TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+
+# name, array function, gradient(grad, saved), whether saved is the output
+Exp = _float_unary("exp", lambda xp, x: xp.exp(x), lambda g, y: g * y, True)
+Exp2 = _float_unary("exp2", lambda xp, x: xp.exp2(x), lambda g, y: g * y * _LN2, True)
+Expm1 = _float_unary("expm1", lambda xp, x: xp.expm1(x), lambda g, y: g * (y + 1), True)
+Log = _float_unary("log", lambda xp, x: xp.log(x), lambda g, x: g / x)
+Log1p = _float_unary("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1))
+Log2 = _float_unary("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * _LN2))
+Log10 = _float_unary("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * _LN10))
+Sqrt = _float_unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, y: g / (y * 2), True)
+Rsqrt = _float_unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, y: g * (y * y * y) * -0.5, True)
+Reciprocal = _float_unary("reciprocal", lambda xp, x: 1 / x, lambda g, y: g * (y * y) * -1, True)
+Erf = _float_unary("erf", _erf_array, lambda g, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+Erfc = _float_unary("erfc", lambda xp, x: 1 - _erf_array(xp, x),
+                    lambda g, x: g * exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+Sin = _float_unary("sin", lambda xp, x: xp.sin(x), lambda g, x: g * cos(x))
+Cos = _float_unary("cos", lambda xp, x: xp.cos(x), lambda g, x: g * -sin(x))
+Tan = _float_unary("tan", lambda xp, x: xp.tan(x), lambda g, y: g * (y * y + 1), True)
+Asin = _float_unary("asin", lambda xp, x: xp.arcsin(x), lambda g, x: g * rsqrt(1 - x * x))
+Acos = _float_unary("acos", lambda xp, x: xp.arccos(x), lambda g, x: g * -rsqrt(1 - x * x))
+Atan = _float_unary("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1))
+Sinh = _float_unary("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x))
+Cosh = _float_unary("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x))
+Tanh = _float_unary("tanh", lambda xp, x: xp.tanh(x), lambda g, y: g * (1 - y * y), True)
+Asinh = _float_unary("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * rsqrt(x * x + 1))
+Acosh = _float_unary("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * rsqrt(x * x - 1))
+Atanh = _float_unary("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x))
+
+
+class Atan2(Op):
+    label = "atan2"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote_to_float(a, b, "atan2")
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        return _binary(xp.arctan2, a, b, "atan2")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        scaled = grad / (a * a + b * b)
+        ga = sum_to(scaled * b, sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(scaled * -a, sb) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 # --------------------------------------------------------------------------- activations
@@ -235,7 +542,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return Mul.apply(grad, _const((out.array > 0).astype(grad.array.dtype)))
 
 
 class Sigmoid(Op):
@@ -257,47 +564,333 @@ class Sigmoid(Op):
         return grad * out * (1 - out)
 
 
-class Tanh(Op):
-    label = "tanh"
+# --------------------------------------------------------------------------- sign and rounding
+class Abs(Op):
+    label = "abs"
 
     @staticmethod
     def forward(ctx, x):
-        out = get_array_module(x).tanh(as_floating(x))
-        ctx.save_for_backward(out)
-        return out
+        if x.dtype.kind == "b":
+            raise RuntimeError("abs: bool tensors are not supported (Boolean inputs not supported for abs)")
+        ctx.save_for_backward(x)
+        return get_array_module(x).abs(x)
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        (x,) = ctx.saved_tensors
+        # sign(x) is 0 at 0, so the gradient there is 0, as in PyTorch.
+        return grad * _const(get_array_module(x.array).sign(x.array))
 
 
-# --------------------------------------------------------------------------- comparisons
-class _Compare(Op):
-    """Comparisons make bool tensors: no gradient flows through them."""
+class _StepFunction(Op):
+    """Ops whose value is piecewise constant in the input: their gradient is zero (PyTorch's choice)."""
 
     fn = None
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        a, b = promote(a, b, cls.label)
-        return _binary(cls.fn, a, b, cls.label)
+    def forward(cls, ctx, x, *args):
+        ctx.arg_count = len(args)
+        if x.dtype.kind in "iub":
+            return cls.on_integer(x)
+        return cls.fn(get_array_module(x), x, *args)
+
+    @staticmethod
+    def on_integer(x):
+        return x.copy()  # integers are already whole
 
     @staticmethod
     def backward(ctx, grad):
+        return (_zeros_like(grad),) + (None,) * ctx.arg_count
+
+
+def _sign_integer(x):
+    return x.copy() if x.dtype.kind == "b" else get_array_module(x).sign(x)
+
+
+def _round_array(xp, x, decimals=0):
+    if decimals == 0:
+        return xp.round(x)
+    # As PyTorch: scale, round half to even, unscale (division for decimals < 0 keeps exactness).
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return (xp.round(x * scale) / scale).astype(x.dtype, copy=False)
+    scale = 10.0 ** -decimals
+    return (xp.round(x / scale) * scale).astype(x.dtype, copy=False)
+
+
+def _step_function(name: str, fn, on_integer=None):
+    attrs = {"label": name, "fn": staticmethod(fn)}
+    if on_integer is not None:
+        attrs["on_integer"] = staticmethod(on_integer)
+    return type(name.capitalize(), (_StepFunction,), attrs)
+
+
+Sign = _step_function("sign", lambda xp, x: xp.sign(x), _sign_integer)
+Floor = _step_function("floor", lambda xp, x: xp.floor(x))
+Ceil = _step_function("ceil", lambda xp, x: xp.ceil(x))
+Trunc = _step_function("trunc", lambda xp, x: xp.trunc(x))
+Round = _step_function("round", _round_array)
+
+
+class Frac(Op):
+    label = "frac"
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind != "f":
+            raise RuntimeError(
+                f'frac: "frac_cpu" not implemented for \'{_type_name(x)}\' (it needs a float tensor)'
+            )
+        return x - get_array_module(x).trunc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Copysign(Op):
+    label = "copysign"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote_to_float(a, b, "copysign")
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        out = _binary(xp.copysign, a, b, "copysign")
+        ctx.save_for_backward(a, out)
+        ctx.shapes = (_shape(a), _shape(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            # +1 where the sign was kept, -1 where it flipped, 0 at a == 0 (PyTorch's choice).
+            av, ov = a.array, out.array
+            xp = get_array_module(av)
+            with _quiet():
+                factor = xp.where(av == 0, 0, ov / av).astype(ov.dtype, copy=False)
+            ga = sum_to(grad * _const(factor), ctx.shapes[0])
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(_zeros_like(grad), ctx.shapes[1])
+        return ga, gb
+
+
+# --------------------------------------------------------------------------- clamping and selection
+class Clamp(Op):
+    """``min(max(x, min), max)``; the bounds are numbers, Tensors or None."""
+
+    label = "clamp"
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        if x.dtype.kind != "f" or hasattr(low, "dtype") or hasattr(high, "dtype"):
+            x, low, high = _promote_all("clamp", x, low, high)
+        ctx.save_for_backward(x, low, high)
+        ctx.shapes = (_shape(x), _shape(low), _shape(high))
+        xp = get_array_module(x)
+        out = x
+        try:
+            if low is not None:
+                out = xp.maximum(out, low)
+            if high is not None:
+                out = xp.minimum(out, high)
+        except ValueError:
+            raise _broadcast_error3("clamp", x, low, high) from None
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        sx, s_low, s_high = ctx.shapes
+        xv = x.array
+        lv, hv = getattr(low, "array", low), getattr(high, "array", high)
+        xp, dtype = get_array_module(xv), grad.array.dtype
+        # The gradient passes where low <= x <= high (bounds included, as in PyTorch).
+        inside = True
+        if lv is not None:
+            inside = xv >= lv
+        if hv is not None:
+            inside = inside & (xv <= hv)
+        need = ctx.needs_input_grad
+        gx = sum_to(grad * _const(xp.asarray(inside).astype(dtype)), sx) if need[0] else None
+        g_low = sum_to(grad * _const((xv < lv).astype(dtype)), s_low) if need[1] else None
+        g_high = sum_to(grad * _const((xv > hv).astype(dtype)), s_high) if need[2] else None
+        return gx, g_low, g_high
+
+
+class Maximum(Op):
+    """Element-wise larger of two tensors; at ties the gradient is split half and half, as in PyTorch."""
+
+    label = "maximum"
+    fn, wins = "maximum", "greater"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        a, b = promote(a, b, cls.label)
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        return _binary(getattr(xp, cls.fn), a, b, cls.label)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        av, bv = getattr(a, "array", a), getattr(b, "array", b)
+        xp = get_array_module(grad.array)
+        # a's share of the gradient: 1 where a wins, 1/2 at ties, 0 where b wins.
+        share = (getattr(xp, cls.wins)(av, bv) + (av == bv) * 0.5).astype(grad.array.dtype, copy=False)
+        sa, sb = ctx.shapes
+        ga = sum_to(grad * _const(share), sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(grad * _const(1 - share), sb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Minimum(Maximum):
+    label = "minimum"
+    fn, wins = "minimum", "less"
+
+
+class Fmax(Maximum):
+    """Like ``maximum``, but a NaN loses to a number."""
+
+    label = "fmax"
+    fn, wins = "fmax", "greater"
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        av, bv = a.array, getattr(b, "array", b)
+        xp = get_array_module(av)
+        # The gradient goes to whichever input the result came from (a on ties and when b is NaN).
+        from_a = (getattr(xp, cls.wins)(av, bv) | (av == bv) | xp.isnan(bv)).astype(grad.array.dtype)
+        sa, sb = ctx.shapes
+        ga = sum_to(grad * _const(from_a), sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(grad * _const(1 - from_a), sb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Fmin(Fmax):
+    label = "fmin"
+    fn, wins = "fmin", "less"
+
+
+class Where(Op):
+    label = "where"
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        if getattr(condition, "dtype", None) is None or condition.dtype.kind != "b":
+            found = _type_name(condition) if hasattr(condition, "dtype") else type(condition).__name__
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype {found}"
+            )
+        if getattr(a, "dtype", None) != getattr(b, "dtype", 0):
+            a, b = promote(a, b, "where")
+        ctx.save_for_backward(condition)
+        ctx.shapes = (_shape(a), _shape(b))
+        xp = get_array_module(condition)
+        try:
+            return xp.where(condition, a, b)
+        except ValueError:
+            raise _broadcast_error3("where", condition, a, b) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        ga = sum_to(Where.apply(condition, grad, 0.0), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(Where.apply(condition, 0.0, grad), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class NanToNum(Op):
+    label = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        if x.dtype.kind != "f":
+            return x.copy()
+        return get_array_module(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        finite = get_array_module(x.array).isfinite(x.array).astype(grad.array.dtype)
+        return grad * _const(finite), None, None, None
+
+
+# --------------------------------------------------------------------------- comparisons, tests, logic
+class _NoGradient(Op):
+    """Ops whose results are bool or integer: no gradient flows through them.
+
+    ``fn(xp, *arrays)`` computes the result; binary ones first promote their operands.
+    """
+
+    fn = None
+    promotes = True
+
+    @classmethod
+    def forward(cls, ctx, a, b=None):
+        if b is None:
+            return cls.fn(get_array_module(a), a)
+        if cls.promotes:
+            a, b = promote(a, b, cls.label)
+        xp = get_array_module(a if hasattr(a, "dtype") else b)
+        return _binary(lambda p, q: cls.fn(xp, p, q), a, b, cls.label)
+
+    @staticmethod
+    def backward(ctx, *grads):
         return None, None
 
 
-def _comparison(name: str, fn):
-    return type(name, (_Compare,), {"label": name.lower(), "fn": staticmethod(fn)})
+def _no_gradient(name: str, fn, promotes: bool = True):
+    cls_name = "".join(part.capitalize() for part in name.split("_"))
+    return type(cls_name, (_NoGradient,), {"label": name, "fn": staticmethod(fn), "promotes": promotes})
 
 
-Eq = _comparison("Eq", lambda a, b: a == b)
-Ne = _comparison("Ne", lambda a, b: a != b)
-Lt = _comparison("Lt", lambda a, b: a < b)
-Le = _comparison("Le", lambda a, b: a <= b)
-Gt = _comparison("Gt", lambda a, b: a > b)
-Ge = _comparison("Ge", lambda a, b: a >= b)
+Eq = _no_gradient("eq", lambda xp, a, b: a == b)
+Ne = _no_gradient("ne", lambda xp, a, b: a != b)
+Lt = _no_gradient("lt", lambda xp, a, b: a < b)
+Le = _no_gradient("le", lambda xp, a, b: a <= b)
+Gt = _no_gradient("gt", lambda xp, a, b: a > b)
+Ge = _no_gradient("ge", lambda xp, a, b: a >= b)
+IsNan = _no_gradient("isnan", lambda xp, x: xp.isnan(x))
+IsInf = _no_gradient("isinf", lambda xp, x: xp.isinf(x))
+IsFinite = _no_gradient("isfinite", lambda xp, x: xp.isfinite(x))
+IsPosInf = _no_gradient("isposinf", lambda xp, x: x == np.inf if x.dtype.kind == "f" else xp.zeros(x.shape, bool))
+IsNegInf = _no_gradient("isneginf", lambda xp, x: x == -np.inf if x.dtype.kind == "f" else xp.zeros(x.shape, bool))
+LogicalAnd = _no_gradient("logical_and", lambda xp, a, b: xp.logical_and(a, b), promotes=False)
+LogicalOr = _no_gradient("logical_or", lambda xp, a, b: xp.logical_or(a, b), promotes=False)
+LogicalXor = _no_gradient("logical_xor", lambda xp, a, b: xp.logical_xor(a, b), promotes=False)
+LogicalNot = _no_gradient("logical_not", lambda xp, x: xp.logical_not(x))
+
+
+class _Bitwise(_NoGradient):
+    """Bitwise ops take integer and bool tensors only (bool: the logical op), as in PyTorch."""
+
+    @classmethod
+    def forward(cls, ctx, a, b=None):
+        for x in (a, b):
+            if hasattr(x, "dtype") and x.dtype.kind not in "iub" or isinstance(x, float):
+                found = _type_name(x) if hasattr(x, "dtype") else "a Python float"
+                raise RuntimeError(
+                    f'{cls.label}: "{cls.label}_cpu" not implemented for \'{found}\' '
+                    "(bitwise ops need integer or bool tensors)"
+                )
+        return super().forward(ctx, a, b)
+
+
+def _bitwise(name: str, fn):
+    cls_name = "".join(part.capitalize() for part in name.split("_"))
+    return type(cls_name, (_Bitwise,), {"label": name, "fn": staticmethod(fn)})
+
+
+BitwiseAnd = _bitwise("bitwise_and", lambda xp, a, b: xp.bitwise_and(a, b))
+BitwiseOr = _bitwise("bitwise_or", lambda xp, a, b: xp.bitwise_or(a, b))
+BitwiseXor = _bitwise("bitwise_xor", lambda xp, a, b: xp.bitwise_xor(a, b))
+BitwiseNot = _bitwise("bitwise_not", lambda xp, x: xp.invert(x))
 
 
 def _add(a, b):
@@ -316,115 +909,361 @@ def _truediv(a, b):
     return a / b
 
 
-class _quiet:
-    """Silence NumPy's divide/invalid warnings: NaN and Inf results are values, as in PyTorch."""
-
-    __slots__ = ("xp", "old")
-
-    def __init__(self, xp):
-        self.xp = xp
-
-    def __enter__(self):
-        if self.xp.__name__ == "numpy":
-            self.old = self.xp.seterr(divide="ignore", invalid="ignore", over="ignore")
-
-    def __exit__(self, *exc):
-        if self.xp.__name__ == "numpy":
-            self.xp.seterr(**self.old)
-
-
 # --------------------------------------------------------------------------- functions
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1):
     return Add.apply(input, other, alpha)
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *, alpha=1):
     return Sub.apply(input, other, alpha)
 
 
 subtract = sub
 
 
-def mul(input, other, *, out=None):
+def mul(input, other):
     return Mul.apply(input, other)
 
 
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+def div(input, other, *, rounding_mode: str | None = None):
     return Div.apply(input, other, rounding_mode)
 
 
 divide = true_divide = div
 
 
-def neg(input, *, out=None):
+def neg(input):
     return Neg.apply(input)
 
 
 negative = neg
 
 
-def pow(input, exponent, *, out=None):
+def pow(input, exponent):
     return Pow.apply(input, exponent)
 
 
-def exp(input, *, out=None):
+def square(input):
+    return Square.apply(input)
+
+
+def remainder(input, other):
+    return Remainder.apply(input, other)
+
+
+def fmod(input, other):
+    return Fmod.apply(input, other)
+
+
+def floor_divide(input, other):
+    return FloorDivide.apply(input, other)
+
+
+def lerp(input, end, weight):
+    return Lerp.apply(input, end, weight)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return Addcmul.apply(input, tensor1, tensor2, value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return Addcdiv.apply(input, tensor1, tensor2, value)
+
+
+def exp(input):
     return Exp.apply(input)
 
 
-def log(input, *, out=None):
+def exp2(input):
+    return Exp2.apply(input)
+
+
+def expm1(input):
+    return Expm1.apply(input)
+
+
+def log(input):
     return Log.apply(input)
 
 
-def sqrt(input, *, out=None):
+def log1p(input):
+    return Log1p.apply(input)
+
+
+def log2(input):
+    return Log2.apply(input)
+
+
+def log10(input):
+    return Log10.apply(input)
+
+
+def sqrt(input):
     return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return Rsqrt.apply(input)
+
+
+def reciprocal(input):
+    return Reciprocal.apply(input)
+
+
+def erf(input):
+    return Erf.apply(input)
+
+
+def erfc(input):
+    return Erfc.apply(input)
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tan(input):
+    return Tan.apply(input)
+
+
+def asin(input):
+    return Asin.apply(input)
+
+
+def acos(input):
+    return Acos.apply(input)
+
+
+def atan(input):
+    return Atan.apply(input)
+
+
+def atan2(input, other):
+    return Atan2.apply(input, other)
+
+
+def sinh(input):
+    return Sinh.apply(input)
+
+
+def cosh(input):
+    return Cosh.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def asinh(input):
+    return Asinh.apply(input)
+
+
+def acosh(input):
+    return Acosh.apply(input)
+
+
+def atanh(input):
+    return Atanh.apply(input)
+
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 def relu(input):
     return Relu.apply(input)
 
 
-def sigmoid(input, *, out=None):
+def sigmoid(input):
     return Sigmoid.apply(input)
 
 
-def tanh(input, *, out=None):
-    return Tanh.apply(input)
+def abs(input):
+    return Abs.apply(input)
 
 
-def eq(input, other, *, out=None):
+absolute = abs
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+sgn = sign
+
+
+def copysign(input, other):
+    return Copysign.apply(input, other)
+
+
+def floor(input):
+    return Floor.apply(input)
+
+
+def ceil(input):
+    return Ceil.apply(input)
+
+
+def round(input, *, decimals: int = 0):
+    return Round.apply(input, int(decimals)) if decimals else Round.apply(input)
+
+
+def trunc(input):
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def frac(input):
+    return Frac.apply(input)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return Clamp.apply(input, min, None)
+
+
+def clamp_max(input, max):
+    return Clamp.apply(input, None, max)
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    return Minimum.apply(input, other)
+
+
+def fmax(input, other):
+    return Fmax.apply(input, other)
+
+
+def fmin(input, other):
+    return Fmin.apply(input, other)
+
+
+def where(condition, input=None, other=None):
+    """``where(condition, input, other)``: input where condition holds, else other.
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``: the indices of the true elements.
+    """
+    if input is None and other is None:
+        cond = condition.array
+        return tuple(_const(i.astype(np.int64, copy=False)) for i in get_array_module(cond).nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where() needs both input and other (or neither, for the indices of true elements)")
+    return Where.apply(condition, input, other)
+
+
+def _tensor_where(self, condition, other):
+    """``Tensor.where(condition, other)``: self where condition holds, else other."""
+    return Where.apply(condition, self, other)
+
+
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+def eq(input, other):
     return Eq.apply(input, other)
 
 
-def ne(input, other, *, out=None):
+def ne(input, other):
     return Ne.apply(input, other)
 
 
-def lt(input, other, *, out=None):
+def lt(input, other):
     return Lt.apply(input, other)
 
 
-def le(input, other, *, out=None):
+def le(input, other):
     return Le.apply(input, other)
 
 
-def gt(input, other, *, out=None):
+def gt(input, other):
     return Gt.apply(input, other)
 
 
-def ge(input, other, *, out=None):
+def ge(input, other):
     return Ge.apply(input, other)
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
+
+def isnan(input):
+    return IsNan.apply(input)
+
+
+def isinf(input):
+    return IsInf.apply(input)
+
+
+def isfinite(input):
+    return IsFinite.apply(input)
+
+
+def isposinf(input):
+    return IsPosInf.apply(input)
+
+
+def isneginf(input):
+    return IsNegInf.apply(input)
+
+
+def logical_and(input, other):
+    return LogicalAnd.apply(input, other)
+
+
+def logical_or(input, other):
+    return LogicalOr.apply(input, other)
+
+
+def logical_xor(input, other):
+    return LogicalXor.apply(input, other)
+
+
+def logical_not(input):
+    return LogicalNot.apply(input)
+
+
+def bitwise_and(input, other):
+    return BitwiseAnd.apply(input, other)
+
+
+def bitwise_or(input, other):
+    return BitwiseOr.apply(input, other)
+
+
+def bitwise_xor(input, other):
+    return BitwiseXor.apply(input, other)
+
+
+def bitwise_not(input):
+    return BitwiseNot.apply(input)
+
+
 #: Tensor methods this module provides (installed by ``ops.methods``).
 TENSOR_METHODS = {
-    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
-    "divide": div, "true_divide": div, "neg": neg, "negative": neg, "pow": pow, "exp": exp,
-    "log": log, "sqrt": sqrt, "relu": relu, "sigmoid": sigmoid, "tanh": tanh,
-    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
-    "greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
+    name: globals()[name] for name in __all__
+    if name not in ("where", "true_divide")
 }
+TENSOR_METHODS.update({"where": _tensor_where, "true_divide": div})

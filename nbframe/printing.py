@@ -63,7 +63,7 @@ def _format_array(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) 
         return fmt(a.item()).rjust(width)
     if a.ndim == 1:
         items = [fmt(v).rjust(width) for v in a.tolist()] if not (summarize and a.shape[0] > 2 * EDGE_ITEMS) else (
-            [fmt(v).rjust(width) for v in a[:EDGE_ITEMS].tolist()] + ["..."]
+            [fmt(v).rjust(width) for v in a[:EDGE_ITEMS].tolist()] + [" ..."]
             + [fmt(v).rjust(width) for v in a[-EDGE_ITEMS:].tolist()]
         )
         per_line = max(1, (LINE_WIDTH - indent) // (width + 2))

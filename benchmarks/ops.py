@@ -95,7 +95,9 @@ def main() -> None:
         big_text = f"{big:24.2f}" if big is not None else f"{'-':>24}"
         print(f"{name:<10} {tiny:28.2f} {big_text}")
     if "torch" in results:
-        print(f"\nnbframe / PyTorch, tiny graph: {results['nbframe'] / results['torch']:.2f}x (target <= 0.7x)")
+        print(
+            f"\nnbframe / PyTorch, tiny graph: {results['nbframe'] / results['torch']:.2f}x (target <= 0.7x)"
+        )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,30 @@ from .random import rng_for
 from .tensor import Tensor, _wrap
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
-    "logspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
-    "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "arange",
+    "linspace",
+    "logspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "normal",
+    "bernoulli",
 ]
 
 
@@ -51,8 +72,9 @@ def _infer_dtype(data) -> _dtypes.dtype:
         elif isinstance(item, (int, np.integer)):
             kinds.add(_dtypes.int64)
         elif isinstance(item, (float, np.floating)):
-            kinds.add(_dtypes.get_default_dtype() if isinstance(item, float) else
-                      _dtypes.from_numpy(item.dtype))
+            kinds.add(
+                _dtypes.get_default_dtype() if isinstance(item, float) else _dtypes.from_numpy(item.dtype)
+            )
         elif isinstance(item, complex):
             raise TypeError("nbframe has no complex dtypes")
         else:
@@ -117,12 +139,16 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
-    if isinstance(data, Tensor) and (dtype is None or _dtypes.as_dtype(dtype) == data.dtype) and (
-        device is None or as_device(device) == data.device
+    if (
+        isinstance(data, Tensor)
+        and (dtype is None or _dtypes.as_dtype(dtype) == data.dtype)
+        and (device is None or as_device(device) == data.device)
     ):
         return data
-    if isinstance(data, np.ndarray) and device is None and (
-        dtype is None or _dtypes.to_numpy(_dtypes.as_dtype(dtype)) == data.dtype
+    if (
+        isinstance(data, np.ndarray)
+        and device is None
+        and (dtype is None or _dtypes.to_numpy(_dtypes.as_dtype(dtype)) == data.dtype)
     ):
         _dtypes.from_numpy(data.dtype)
         return _wrap(data, False, None, 0)
@@ -162,24 +188,33 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: b
     return _make(1, size, dtype, device, requires_grad, "full")
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
-          memory_format=None) -> Tensor:
+def empty(
+    *size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     return _make(0, size, dtype, device, requires_grad, "empty")
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
     if dtype is None:
         dtype = _dtypes.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _make(fill_value, (size,) if isinstance(size, (tuple, list)) else (size,), dtype, device,
-                 requires_grad, "full")
+    return _make(
+        fill_value,
+        (size,) if isinstance(size, (tuple, list)) else (size,),
+        dtype,
+        device,
+        requires_grad,
+        "full",
+    )
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad: bool = False) -> Tensor:
-    """``arange(end)`` or ``arange(start, end, step)``: int64 for integer arguments, else the default float."""
+def arange(
+    start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    """``arange(end)`` or ``arange(start, end, step)``: int64 for integers, else the default float."""
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -197,8 +232,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return t
 
 
-def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
     t = _wrap(xp.linspace(start, end, steps).astype(_dtypes.to_numpy(d)), False, None, 0)
@@ -207,8 +243,9 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     return t
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def logspace(
+    start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
     t = _wrap(xp.logspace(start, end, steps, base=base).astype(_dtypes.to_numpy(d)), False, None, 0)
@@ -217,8 +254,16 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return t
 
 
-def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
     t = _wrap(xp.eye(n, m, dtype=_dtypes.to_numpy(d)), False, None, 0)
@@ -254,20 +299,23 @@ def _normal(rng, shape, npd):
     return rng.standard_normal(shape, dtype=np.float32).astype(npd)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     return _random(size, dtype, device, requires_grad, generator, _uniform)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples."""
     return _random(size, dtype, device, requires_grad, generator, _normal)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high), int64 by default."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -278,8 +326,11 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low} and high={high}")
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.int64
-    arr = rng_for(generator).integers(low, high, size=_size((size,)), dtype=np.int64).astype(
-        _dtypes.to_numpy(d))
+    arr = (
+        rng_for(generator)
+        .integers(low, high, size=_size((size,)), dtype=np.int64)
+        .astype(_dtypes.to_numpy(d))
+    )
     dev = as_device(device)
     if dev.type != "cpu":
         arr = xp_for(dev).asarray(arr)
@@ -316,48 +367,73 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
 
 
 def _like(input: Tensor, dtype, device):
-    return (input.shape, dtype if dtype is not None else input.dtype,
-            device if device is not None else input.device)
+    return (
+        input.shape,
+        dtype if dtype is not None else input.dtype,
+        device if device is not None else input.device,
+    )
 
 
-def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def zeros_like(
+    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+def ones_like(
+    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def empty_like(
+    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None,
-              requires_grad: bool = False, memory_format=None) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad: bool = False,
+    memory_format=None,
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+def rand_like(
+    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def randn_like(
+    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low=0, high=None, *, dtype=None, layout=None, device=None,
-                 requires_grad: bool = False, memory_format=None) -> Tensor:
+def randint_like(
+    input: Tensor,
+    low=0,
+    high=None,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad: bool = False,
+    memory_format=None,
+) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return randint(low, high, shape, dtype=dtype, device=device)
 

@@ -101,8 +101,8 @@ def as_dtype(d) -> dtype:
     if d is builtins_bool:
         return bool_
     if isinstance(d, str):
-        name = d[len("torch."):] if d.startswith("torch.") else d
-        name = name[len("nbframe."):] if name.startswith("nbframe.") else name
+        name = d[len("torch.") :] if d.startswith("torch.") else d
+        name = name[len("nbframe.") :] if name.startswith("nbframe.") else name
         if name in _BY_NAME:
             return _BY_NAME[name]
     return from_numpy(d)

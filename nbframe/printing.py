@@ -33,14 +33,18 @@ def _formatter(values: np.ndarray):
         big, small = nonzero.max(), nonzero.min()
         sci = big / small > 1000.0 or big > 1e8 or small < 1e-4
     if int_mode and not sci:
+
         def fmt(v):
             return f"{v:.0f}." if np.isfinite(v) else str(v).replace("inf", "inf")
     elif sci:
+
         def fmt(v):
             return f"{v:.{PRECISION}e}" if np.isfinite(v) else str(v)
     else:
+
         def fmt(v):
             return f"{v:.{PRECISION}f}" if np.isfinite(v) else str(v)
+
     width = max((len(fmt(v)) for v in values.ravel()), default=1)
     return fmt, width
 
@@ -53,8 +57,10 @@ def _summarized_values(a: np.ndarray) -> np.ndarray:
     parts = [a]
     for axis in range(a.ndim):
         if a.shape[axis] > 2 * EDGE_ITEMS:
-            parts = [np.concatenate([p.take(range(EDGE_ITEMS), axis), p.take(range(-EDGE_ITEMS, 0), axis)], axis)
-                     for p in parts]
+            parts = [
+                np.concatenate([p.take(range(EDGE_ITEMS), axis), p.take(range(-EDGE_ITEMS, 0), axis)], axis)
+                for p in parts
+            ]
     return parts[0].ravel()
 
 
@@ -62,19 +68,22 @@ def _format_array(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) 
     if a.ndim == 0:
         return fmt(a.item()).rjust(width)
     if a.ndim == 1:
-        items = [fmt(v).rjust(width) for v in a.tolist()] if not (summarize and a.shape[0] > 2 * EDGE_ITEMS) else (
-            [fmt(v).rjust(width) for v in a[:EDGE_ITEMS].tolist()] + [" ..."]
-            + [fmt(v).rjust(width) for v in a[-EDGE_ITEMS:].tolist()]
+        items = (
+            [fmt(v).rjust(width) for v in a.tolist()]
+            if not (summarize and a.shape[0] > 2 * EDGE_ITEMS)
+            else (
+                [fmt(v).rjust(width) for v in a[:EDGE_ITEMS].tolist()]
+                + [" ..."]
+                + [fmt(v).rjust(width) for v in a[-EDGE_ITEMS:].tolist()]
+            )
         )
         per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
-        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     rows = range(a.shape[0])
     if summarize and a.shape[0] > 2 * EDGE_ITEMS:
         rows = list(range(EDGE_ITEMS)) + [None] + list(range(a.shape[0] - EDGE_ITEMS, a.shape[0]))
-    parts = [
-        "..." if r is None else _format_array(a[r], fmt, width, indent + 1, summarize) for r in rows
-    ]
+    parts = ["..." if r is None else _format_array(a[r], fmt, width, indent + 1, summarize) for r in rows]
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
     return "[" + sep.join(parts) + "]"
 

@@ -211,7 +211,7 @@ class Tensor:
         return self.array.__dlpack_device__()
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``copy=``, ``non_blocking=``."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; also ``copy=``."""
         from .ops.conversion import to
 
         return to(self, *args, **kwargs)
@@ -255,12 +255,14 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
-        return self.to("cuda" if device is None else _device_cls("cuda", device) if isinstance(device, int)
-                       else device)
+        return self.to(
+            "cuda" if device is None else _device_cls("cuda", device) if isinstance(device, int) else device
+        )
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs=None) -> None:
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch's ``backward``)."""
         from .autograd import backward
 
@@ -348,54 +350,62 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         from .creation import tensor
 
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
+        return tensor(
+            data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         from .creation import zeros
 
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                     requires_grad=requires_grad)
+        return zeros(
+            *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         from .creation import ones
 
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
+        return ones(
+            *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         from .creation import full
 
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
+        return full(
+            size,
+            fill_value,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
-        return _ops.add(self, other)
+        return _Add(self, other, 1)
 
     def __radd__(self, other):
-        return _ops.add(other, self)
+        return _Add(other, self, 1)
 
     def __sub__(self, other):
-        return _ops.sub(self, other)
+        return _Sub(self, other, 1)
 
     def __rsub__(self, other):
-        return _ops.sub(other, self)
+        return _Sub(other, self, 1)
 
     def __mul__(self, other):
-        return _ops.mul(self, other)
+        return _Mul(self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(other, self)
+        return _Mul(other, self)
 
     def __truediv__(self, other):
-        return _ops.div(self, other)
+        return _Div(self, other, None)
 
     def __rtruediv__(self, other):
-        return _ops.div(other, self)
+        return _Div(other, self, None)
 
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
@@ -416,13 +426,13 @@ class Tensor:
         return _ops.pow(other, self)
 
     def __matmul__(self, other):
-        return _ops.matmul(self, other)
+        return _Matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
+        return _Matmul(other, self)
 
     def __neg__(self):
-        return _ops.neg(self)
+        return _Neg(self)
 
     def __pos__(self):
         return self
@@ -532,9 +542,17 @@ def _normalize_dim(dim: int, ndim: int, where: str) -> int:
 
 
 def _legacy_type_name(t: Tensor) -> str:
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-             "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-             "uint8": "ByteTensor", "bool": "BoolTensor"}
+    names = {
+        "float32": "FloatTensor",
+        "float64": "DoubleTensor",
+        "float16": "HalfTensor",
+        "int64": "LongTensor",
+        "int32": "IntTensor",
+        "int16": "ShortTensor",
+        "int8": "CharTensor",
+        "uint8": "ByteTensor",
+        "bool": "BoolTensor",
+    }
     prefix = "nbframe.cuda." if t.is_cuda else "nbframe."
     return prefix + names.get(t.dtype.name, "Tensor")
 
@@ -543,4 +561,13 @@ from . import ops as _ops  # noqa: E402  (ops import Tensor)
 from .ops.methods import install as _install_methods  # noqa: E402
 
 _install_methods(Tensor)
+# The hottest operators call their op directly (one call less per op).
+_Add, _Sub, _Mul, _Div, _Neg = (
+    _ops.elementwise.Add.apply,
+    _ops.elementwise.Sub.apply,
+    _ops.elementwise.Mul.apply,
+    _ops.elementwise.Div.apply,
+    _ops.elementwise.Neg.apply,
+)
+_Matmul = _ops.linalg.Matmul.apply
 _function.bind_tensor(Tensor, _wrap)

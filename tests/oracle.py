@@ -35,10 +35,18 @@ def run_both(fn, *arrays, requires_grad=True, dtype=np.float64):
     """Outputs and input gradients of ``fn`` in nbframe and in torch, as NumPy arrays."""
     torch = torch_or_skip()
     arrays = [np.asarray(a) for a in arrays]
-    nf_in = [nf.tensor(a.astype(dtype) if a.dtype.kind == "f" else a,
-                       requires_grad=requires_grad and a.dtype.kind == "f") for a in arrays]
-    th_in = [torch.tensor(a.astype(dtype) if a.dtype.kind == "f" else a,
-                          requires_grad=requires_grad and a.dtype.kind == "f") for a in arrays]
+    nf_in = [
+        nf.tensor(
+            a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=requires_grad and a.dtype.kind == "f"
+        )
+        for a in arrays
+    ]
+    th_in = [
+        torch.tensor(
+            a.astype(dtype) if a.dtype.kind == "f" else a, requires_grad=requires_grad and a.dtype.kind == "f"
+        )
+        for a in arrays
+    ]
     results = []
     for module, inputs in ((nf, nf_in), (torch, th_in)):
         outs = _outputs(fn(module, *inputs))
@@ -60,7 +68,9 @@ def check(fn, *arrays, rtol=1e-6, atol=1e-8, gradcheck=True, requires_grad=True)
     assert len(nf_out) == len(th_out), f"{len(nf_out)} outputs, torch gives {len(th_out)}"
     for i, (a, b) in enumerate(zip(nf_out, th_out)):
         assert a.shape == b.shape, f"output {i}: shape {a.shape}, torch {b.shape}"
-        assert a.dtype == b.dtype or (a.dtype.kind == b.dtype.kind == "f"), f"output {i}: {a.dtype} vs {b.dtype}"
+        assert a.dtype == b.dtype or (a.dtype.kind == b.dtype.kind == "f"), (
+            f"output {i}: {a.dtype} vs {b.dtype}"
+        )
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"output {i} differs from torch")
     for i, (a, b) in enumerate(zip(nf_grads, th_grads)):
         if b is None:
@@ -69,8 +79,12 @@ def check(fn, *arrays, rtol=1e-6, atol=1e-8, gradcheck=True, requires_grad=True)
         assert a is not None, f"grad {i}: nbframe has none, torch has one"
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"gradient of input {i} differs")
     if gradcheck and requires_grad:
-        inputs = [nf.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) if np.asarray(a).dtype.kind == "f"
-                  else nf.tensor(a) for a in arrays]
+        inputs = [
+            nf.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+            if np.asarray(a).dtype.kind == "f"
+            else nf.tensor(a)
+            for a in arrays
+        ]
         assert nf.autograd.gradcheck(lambda *xs: fn(nf, *xs), inputs)
 
 

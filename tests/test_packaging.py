@@ -8,16 +8,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MAPPING = {"nbframe": "nbframe", "magics": "nbframe/magics", "widgets": "nbframe/widgets",
-           "kernels": "nbframe/kernels"}
+MAPPING = {
+    "nbframe": "nbframe",
+    "magics": "nbframe/magics",
+    "widgets": "nbframe/widgets",
+    "kernels": "nbframe/kernels",
+}
 
 
 @pytest.fixture(scope="module")
 def wheel_names(tmp_path_factory):
     pytest.importorskip("build")
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True, cwd=out)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=out,
+    )
     (wheel,) = out.glob("nbframe-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         return set(zf.namelist())

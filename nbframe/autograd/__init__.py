@@ -10,9 +10,20 @@ from .gradcheck import gradcheck, gradgradcheck
 from .observers import add_op_observer
 
 __all__ = [
-    "backward", "grad", "Function", "Op", "gradcheck", "gradgradcheck", "detect_anomaly",
-    "set_detect_anomaly", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "add_op_observer",
+    "backward",
+    "grad",
+    "Function",
+    "Op",
+    "gradcheck",
+    "gradgradcheck",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "add_op_observer",
 ]
 
 
@@ -63,8 +74,9 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, what: str) -> list:
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
-             inputs=None) -> None:
+def backward(
+    tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they came from."""
     outputs = _as_tuple(tensors)
     grads = _root_grads(outputs, _as_tuple(grad_tensors), "backward")
@@ -81,9 +93,17 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     run_backward(outputs, grads, retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
-         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
-         materialize_grads: bool = False) -> tuple:
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated."""
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
@@ -106,7 +126,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
             elif not allow_unused:
                 raise RuntimeError(
                     f"One of the differentiated Tensors (input {i}, shape {list(t.array.shape)}) appears "
-                    "to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
+                    "to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph:
             g = g.detach()

@@ -89,6 +89,4 @@ def check_gradients(node, grads) -> None:
                     + "\nTraceback of the forward call:\n"
                     + "".join(traceback.format_list(node._trace[-8:]))
                 )
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {i}th output.{where}"
-            )
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")

@@ -125,7 +125,7 @@ def _add_to_buffer(buffers, node, output_nr, grad) -> None:
 
 def _call_node(node, grads, capture_slots, captured):
     if node._freed:
-        node.saved_tensors  # raises PyTorch's "backward through the graph a second time"
+        _ = node.saved_tensors  # raises PyTorch's "backward through the graph a second time"
     if node._tensor_hooks:
         for output_nr, hook in tuple(node._tensor_hooks):
             g = grads[output_nr]

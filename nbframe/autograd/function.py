@@ -33,6 +33,9 @@ def bind_tensor(tensor_class, wrap) -> None:
 
 _new = object.__new__
 
+_PLAIN = (int, float, bool, str, tuple, type(None))
+_np_generic = __import__("numpy").generic
+
 # Saved-value kinds
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
 
@@ -172,49 +175,68 @@ class Node:
     # --- helpers shared by Op.apply and Function.apply --------------------------------------
     def _finish(self, args, needs, outputs):
         """Wrap raw output arrays as Tensors and wire this node into the graph."""
-        single = type(outputs) is not tuple
-        if single:
-            outputs = (outputs,)
-        self.next_edges = tuple(_edge(a) if n else None for a, n in zip(args, needs))
+        edges = []
+        for a, n in zip(args, needs):
+            if n:
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+            else:
+                edges.append(None)
+        self.next_edges = edges
+        if type(outputs) is not tuple:
+            # One output, the common case.
+            diff = outputs.dtype.kind == "f" and not self._non_differentiable
+            result = _wrap(outputs, diff, self if diff else None, 0)
+            if self._to_save is not None:
+                self._saved = self._resolve_saved(args, (outputs,), (result,))
+                self._to_save = None
+            if _OBSERVERS:
+                observers.notify(self, args, (result,))
+            return result
         non_diff = self._non_differentiable
-        version = args[0]._version if self._is_view else None
         results = []
         for i, out in enumerate(outputs):
             diff = _differentiable(out, non_diff)
-            results.append(_wrap(out, diff, self if diff else None, i, version))
-        if not single:
-            self._n_outputs = len(outputs)
-            self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
+            results.append(_wrap(out, diff, self if diff else None, i))
+        results = tuple(results)
+        self._n_outputs = len(outputs)
+        self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
         if self._to_save is not None:
             self._saved = self._resolve_saved(args, outputs, results)
             self._to_save = None
         if _OBSERVERS:
-            observers.notify(self, args, tuple(results))
-        return results[0] if single else tuple(results)
+            observers.notify(self, args, results)
+        return results
 
     def _resolve_saved(self, args, outputs, results):
+        """Turn what forward saved into entries that remember versions (see ``saved_tensors``)."""
         saved = []
         for value in self._to_save:
-            entry = None
-            if value is not None and not isinstance(value, (int, float, bool, str, tuple)):
-                for a in args:
-                    if isinstance(a, _Tensor) and a.array is value:
-                        entry = (_INPUT, a, a._version, a._version[0])
+            if value is None or type(value) in _PLAIN:
+                saved.append((_OTHER, value, None, None))
+                continue
+            for a in args:
+                if a is value or (isinstance(a, _Tensor) and a.array is value):
+                    version = a._version
+                    saved.append((_INPUT, a, version, version[0]))
+                    break
+            else:
+                for i, out in enumerate(outputs):
+                    if out is value:
+                        version = results[i]._version
+                        saved.append((_OUTPUT, (out, i), version, version[0]))
                         break
                 else:
-                    for i, out in enumerate(outputs):
-                        if out is value:
-                            r = results[i]
-                            entry = (_OUTPUT, (out, i), r._version, r._version[0])
-                            break
-            if entry is None:
-                if isinstance(value, _Tensor):
-                    entry = (_INPUT, value, value._version, value._version[0])
-                elif type(value).__module__ in ("numpy", "cupy") and hasattr(value, "shape"):
-                    entry = (_OTHER, _wrap(value, False, None, 0), None, None)
-                else:
-                    entry = (_OTHER, value, None, None)
-            saved.append(entry)
+                    if isinstance(value, _Tensor):
+                        saved.append((_INPUT, value, value._version, value._version[0]))
+                    elif (
+                        hasattr(value, "shape")
+                        and hasattr(value, "dtype")
+                        and not isinstance(value, _np_generic)
+                    ):
+                        saved.append((_OTHER, _wrap(value, False, None, 0), None, None))
+                    else:
+                        saved.append((_OTHER, value, None, None))
         return tuple(saved)
 
 
@@ -272,10 +294,11 @@ class Op(Node):
             return ctx._finish(args, needs, cls.forward(ctx, *raw))
         # Not recording: no graph, no saved values; just compute and wrap.
         outputs = cls.forward(ctx, *raw)
+        version = args[0]._version if ctx._is_view else None  # a view shares its base's version counter
         if type(outputs) is tuple:
-            results = tuple([_wrap(out, False, None, 0) for out in outputs])
+            results = tuple([_wrap(out, False, None, 0, version) for out in outputs])
         else:
-            results = _wrap(outputs, False, None, 0)
+            results = _wrap(outputs, False, None, 0, version)
         if _OBSERVERS:
             observers.notify(ctx, args, results if type(results) is tuple else (results,))
         return results
@@ -329,15 +352,12 @@ class Function(Node, metaclass=FunctionMeta):
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
         arrays = tuple(o.array if isinstance(o, _Tensor) else o for o in outs)
-        non_diff = tuple(
-            t.array if isinstance(t, _Tensor) else t for t in (ctx._non_differentiable or ())
-        )
+        non_diff = tuple(t.array if isinstance(t, _Tensor) else t for t in (ctx._non_differentiable or ()))
         ctx._non_differentiable = non_diff
         # Saved tensors that are forward's outputs must be recognised as outputs.
         if ctx._to_save is not None:
             ctx._to_save = tuple(
-                t.array if isinstance(t, _Tensor) and any(t is o for o in outs) else t
-                for t in ctx._to_save
+                t.array if isinstance(t, _Tensor) and any(t is o for o in outs) else t for t in ctx._to_save
             )
         tensor_arrays = tuple(a for a in arrays if a is not None and not isinstance(a, (int, float)))
         outputs = tensor_arrays if not single else tensor_arrays[0]

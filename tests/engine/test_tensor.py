@@ -16,8 +16,17 @@ def _same(nf_tensor, torch_tensor):
 
 @pytest.mark.parametrize(
     "data",
-    [[1, 2, 3], [1.0, 2.0], [[True, False]], 3, 2.5, True, [[1, 2.5], [3, 4]], np.arange(4, dtype=np.int32),
-     np.ones((2, 2), dtype=np.float64)],
+    [
+        [1, 2, 3],
+        [1.0, 2.0],
+        [[True, False]],
+        3,
+        2.5,
+        True,
+        [[1, 2.5], [3, 4]],
+        np.arange(4, dtype=np.int32),
+        np.ones((2, 2), dtype=np.float64),
+    ],
 )
 def test_tensor_infers_dtype_like_torch(data):
     _same(nf.tensor(data), torch.tensor(data))
@@ -57,8 +66,9 @@ def test_random_functions_are_reproducible_under_manual_seed():
         np.testing.assert_array_equal(x.numpy(), y.numpy())
     assert a[2].dtype == nf.int64 and 0 <= a[2].min().item() and a[2].max().item() < 10
     g = nf.Generator().manual_seed(5)
-    np.testing.assert_array_equal(nf.rand(3, generator=g).numpy(),
-                                  nf.rand(3, generator=nf.Generator().manual_seed(5)).numpy())
+    np.testing.assert_array_equal(
+        nf.rand(3, generator=g).numpy(), nf.rand(3, generator=nf.Generator().manual_seed(5)).numpy()
+    )
 
 
 def test_from_numpy_shares_memory_and_numpy_round_trips():

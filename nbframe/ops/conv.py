@@ -1,0 +1,422 @@
+"""Convolution: ``conv1d``, ``conv2d``, ``conv_transpose2d``, ``unfold`` and ``fold``.
+
+A convolution is im2col + one GEMM: a strided view of every input window
+(no copy), one contiguous copy of it as the column matrix, and one matrix
+product with the weights (batched over groups). Its two gradients are again
+convolutions, which is what makes double backward work:
+
+- the input gradient is a transposed convolution (``ConvInputGrad``: GEMM, then
+  col2im, which adds each window back with one strided add per kernel position);
+- the weight gradient is a correlation of the input with the output gradient
+  (``ConvWeightGrad``: GEMM against the column matrix).
+
+Each of the three ops' backward is written with the other two. Convolutions
+in one dimension run as two-dimensional ones of height 1.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..autograd.function import Op
+from ..backend import cpu, get_array_module
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+
+class ConvGeometry(NamedTuple):
+    """Everything about a 2-d convolution except its tensors; padding is (top, bottom, left, right)."""
+
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: int
+
+
+# --------------------------------------------------------------------------- array kernels
+def _grouped_matmul(a, b):
+    """``a @ b`` over a leading group axis: a single 2-d GEMM when there is one group."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return get_array_module(a).matmul(a, b)
+
+
+def _padded(x, geo: ConvGeometry):
+    return cpu.pad_planes(x, geo.padding)
+
+
+def _output_grad_matrix(gy, groups: int):
+    """The output gradient ``(N, O, OH, OW)`` as ``(G, O/G, N * OH * OW)``, matching im2col's columns."""
+    n, o, oh, ow = gy.shape
+    gy = gy.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
+    return get_array_module(gy).ascontiguousarray(gy).reshape(groups, o // groups, n * oh * ow)
+
+
+def conv_forward_array(x, w, b, geo: ConvGeometry):
+    """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``; also returns the column matrix."""
+    xp = get_array_module(x)
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    g = geo.groups
+    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, g)
+    out = _grouped_matmul(w.reshape(g, o // g, cg * kh * kw), col)  # (G, O/G, N*OH*OW)
+    hp, wp = x.shape[2] + geo.padding[0] + geo.padding[1], x.shape[3] + geo.padding[2] + geo.padding[3]
+    oh = (hp - geo.dilation[0] * (kh - 1) - 1) // geo.stride[0] + 1
+    ow = (wp - geo.dilation[1] * (kw - 1) - 1) // geo.stride[1] + 1
+    y = xp.ascontiguousarray(out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+    if b is not None:
+        y += b.reshape(1, o, 1, 1)
+    return y, col
+
+
+def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
+    """The adjoint of the convolution in its input (a transposed convolution): ``gy -> (N, C, H, W)``."""
+    n, c, h, wd = in_shape
+    o, cg, kh, kw = w.shape
+    g = geo.groups
+    _, _, oh, ow = gy.shape
+    wm = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
+    cols = _grouped_matmul(wm, _output_grad_matrix(gy, g))  # (G, C/G*kh*kw, N*OH*OW)
+    cols = cols.reshape(g, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, oh, ow)
+    top, bottom, left, right = geo.padding
+    out = cpu.col2im(cols, (n, c, h + top + bottom, wd + left + right), geo.stride, geo.dilation)
+    if top or bottom or left or right:
+        out = get_array_module(out).ascontiguousarray(out[:, :, top:top + h, left:left + wd])
+    return out
+
+
+def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry, col=None):
+    """The gradient of the convolution in its weight; ``col`` reuses forward's column matrix."""
+    o, cg, kh, kw = w_shape
+    if col is None:
+        col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, geo.groups)
+    gw = _grouped_matmul(_output_grad_matrix(gy, geo.groups), col.transpose(0, 2, 1))
+    return gw.reshape(w_shape)
+
+
+# --------------------------------------------------------------------------- ops
+class Conv2dOp(Op):
+    """``y = conv(x, w) + b``."""
+
+    label = "conv2d"
+
+    @staticmethod
+    def forward(ctx, x, w, b, geo):
+        _check_dtypes(x, w, b)
+        y, col = conv_forward_array(x, w, b, geo)
+        ctx.save_for_backward(x, w)
+        ctx.geo = geo
+        ctx.col = col if ctx.needs_input_grad[1] else None
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = ConvInputGrad.apply(gy, w, tuple(x.shape), ctx.geo) if need[0] else None
+        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo, ctx.col) if need[1] else None
+        gb = gy.sum((0, 2, 3)) if need[2] else None
+        return gx, gw, gb, None
+
+
+class ConvInputGrad(Op):
+    """The input gradient of a convolution, and the forward of a transposed convolution."""
+
+    label = "conv_transpose2d"
+
+    @staticmethod
+    def forward(ctx, gy, w, in_shape, geo):
+        _check_dtypes(gy, w, None)
+        ctx.save_for_backward(gy, w)
+        ctx.geo = geo
+        return conv_input_grad_array(gy, w, in_shape, geo)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gy, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        d_gy = Conv2dOp.apply(grad, w, None, ctx.geo) if need[0] else None
+        d_w = ConvWeightGrad.apply(grad, gy, tuple(w.shape), ctx.geo, None) if need[1] else None
+        return d_gy, d_w, None, None
+
+
+class ConvWeightGrad(Op):
+    """The weight gradient of a convolution (a correlation of its input with its output gradient)."""
+
+    label = "conv2d_weight_grad"
+
+    @staticmethod
+    def forward(ctx, x, gy, w_shape, geo, col=None):
+        ctx.save_for_backward(x, gy)
+        ctx.geo = geo
+        return conv_weight_grad_array(x, gy, w_shape, geo, col)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gy = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        d_x = ConvInputGrad.apply(gy, grad, tuple(x.shape), ctx.geo) if need[0] else None
+        d_gy = Conv2dOp.apply(x, grad, None, ctx.geo) if need[1] else None
+        return d_x, d_gy, None, None, None
+
+
+class Unfold(Op):
+    """im2col in PyTorch's layout: ``(N, C, H, W) -> (N, C * kh * kw, L)``."""
+
+    label = "unfold"
+
+    @staticmethod
+    def forward(ctx, x, kernel, geo):
+        ctx.in_shape, ctx.kernel, ctx.geo = x.shape, kernel, geo
+        win = cpu.window_view(_padded(x, geo), kernel, geo.stride, geo.dilation)
+        n, c, oh, ow, kh, kw = win.shape
+        return get_array_module(x).ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(
+            n, c * kh * kw, oh * ow)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Fold.apply(grad, ctx.in_shape, ctx.kernel, ctx.geo), None, None
+
+
+class Fold(Op):
+    """col2im: ``(N, C * kh * kw, L) -> (N, C, H, W)``, overlapping windows summed."""
+
+    label = "fold"
+
+    @staticmethod
+    def forward(ctx, cols, out_shape, kernel, geo):
+        ctx.kernel, ctx.geo = kernel, geo
+        n, c, h, w = out_shape
+        (kh, kw), (top, bottom, left, right) = kernel, geo.padding
+        hp, wp = h + top + bottom, w + left + right
+        oh = (hp - geo.dilation[0] * (kh - 1) - 1) // geo.stride[0] + 1
+        ow = (wp - geo.dilation[1] * (kw - 1) - 1) // geo.stride[1] + 1
+        out = cpu.col2im(cols.reshape(n, c, kh, kw, oh, ow), (n, c, hp, wp), geo.stride, geo.dilation)
+        return out[:, :, top:top + h, left:left + w]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unfold.apply(grad, ctx.kernel, ctx.geo), None, None, None
+
+
+def _check_dtypes(x, w, b) -> None:
+    if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
+        what = f"weight type ({w.dtype})" if x.dtype != w.dtype else f"bias type ({b.dtype})"
+        raise RuntimeError(f"Input type ({x.dtype}) and {what} should be the same")
+
+
+# --------------------------------------------------------------------------- argument checks
+def ntuple(value, n: int, name: str, fname: str) -> tuple:
+    """An int or a sequence of ``n`` ints as a tuple of ``n`` ints, with an error naming the argument."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n or not all(isinstance(v, int) for v in value):
+            raise ValueError(f"{fname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{fname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return (value,) * n
+
+
+def _positive(values: tuple, name: str, fname: str, minimum: int = 1) -> tuple:
+    if any(v < minimum for v in values):
+        what = "positive" if minimum == 1 else "non-negative"
+        raise RuntimeError(f"{fname}: {name} should be {what}, got {list(values)}")
+    return values
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, fname: str) -> tuple:
+    """Per-side padding (before, after) per spatial dim; 'same' puts the odd pixel after, as PyTorch."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return tuple((0, 0) for _ in kernel)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fname}: padding='same' is not supported for strided convolutions")
+            sides = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                sides.append((total // 2, total - total // 2))
+            return tuple(sides)
+        raise ValueError(f"{fname}: Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+    pad = _positive(ntuple(padding, len(kernel), "padding", fname), "padding", fname, minimum=0)
+    return tuple((p, p) for p in pad)
+
+
+def _check_input(input, weight, dims: int, fname: str):
+    from ..tensor import Tensor
+
+    for name, value in (("input", input), ("weight", weight)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {fname}, but got input of "
+            f"size: {list(input.shape)}")
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"{fname}: weight should be {dims + 2}-D, got weight of size {list(weight.shape)}")
+    return input.ndim == dims + 1
+
+
+def _as_2d(t, dims: int):
+    """A 1-d convolution's tensor with a height-1 axis inserted, so it runs as a 2-d one."""
+    return t.unsqueeze(-2) if dims == 1 else t
+
+
+def _from_2d(t, dims: int):
+    return t.squeeze(-2) if dims == 1 else t
+
+
+def _geometry_2d(stride, padding, dilation, groups, dims: int) -> ConvGeometry:
+    if dims == 1:
+        return ConvGeometry((1, stride[0]), (0, 0) + padding[0], (1, dilation[0]), groups)
+    return ConvGeometry(stride, padding[0] + padding[1], dilation, groups)
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, dims: int, fname: str):
+    unbatched = _check_input(input, weight, dims, fname)
+    if unbatched:
+        input = input.unsqueeze(0)
+    kernel = tuple(weight.shape[2:])
+    stride = _positive(ntuple(stride, dims, "stride", fname), "stride", fname)
+    dilation = _positive(ntuple(dilation, dims, "dilation", fname), "dilation", fname)
+    if not isinstance(groups, int) or groups < 1:
+        raise RuntimeError(f"{fname}: non-positive groups is not supported (got groups={groups})")
+    sides = _conv_padding(padding, kernel, dilation, stride, fname)
+    channels = input.shape[1]
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{fname}: Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    if channels != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+            f"to have {weight.shape[1] * groups} channels, but got {channels} channels instead")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"{fname}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
+            f"with {weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    padded = tuple(s + a + b for s, (a, b) in zip(input.shape[2:], sides))
+    dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < k for p, k in zip(padded, dilated)):
+        raise RuntimeError(
+            f"{fname}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, dilated))}). "
+            f"Kernel size can't be greater than actual input size")
+    geo = _geometry_2d(stride, sides, dilation, groups, dims)
+    out = Conv2dOp.apply(_as_2d(input, dims), _as_2d(weight, dims), bias, geo)
+    out = _from_2d(out, dims)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """1-d convolution (cross-correlation) over ``(N, C, L)``, as ``torch.nn.functional.conv1d``."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """2-d convolution (cross-correlation) over ``(N, C, H, W)``, as ``torch.nn.functional.conv2d``.
+
+    ``padding`` is an int, a pair, ``'valid'`` or ``'same'`` (stride 1 only).
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, fname,
+                      output_size=None):
+    unbatched = _check_input(input, weight, dims, fname)
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride = _positive(ntuple(stride, dims, "stride", fname), "stride", fname)
+    dilation = _positive(ntuple(dilation, dims, "dilation", fname), "dilation", fname)
+    pad = _positive(ntuple(padding, dims, "padding", fname), "padding", fname, minimum=0)
+    out_pad = _positive(ntuple(output_padding, dims, "output_padding", fname), "output_padding", fname, 0)
+    if any(op >= s and op >= d for op, s, d in zip(out_pad, stride, dilation)):
+        raise RuntimeError(
+            f"{fname}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={list(out_pad)}, stride={list(stride)}, dilation={list(dilation)}")
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+            f"to have {weight.shape[0]} channels, but got {input.shape[1]} channels instead")
+    if not isinstance(groups, int) or groups < 1 or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"{fname}: groups={groups} must be positive and divide the {weight.shape[0]} input "
+            f"channels")
+    kernel = tuple(weight.shape[2:])
+    sizes = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
+                  zip(input.shape[2:], stride, pad, dilation, kernel, out_pad))
+    if any(s <= 0 for s in sizes):
+        raise RuntimeError(
+            f"{fname}: the output size {list(sizes)} is too small for input {list(input.shape)}")
+    out_shape = (input.shape[0], weight.shape[1] * groups) + ((1,) if dims == 1 else ()) + sizes
+    geo = _geometry_2d(stride, tuple((p, p) for p in pad), dilation, groups, dims)
+    out = ConvInputGrad.apply(_as_2d(input, dims), _as_2d(weight, dims), out_shape, geo)
+    if bias is not None:
+        out = out + bias.reshape((1, -1) + (1,) * (out.ndim - 2))
+    out = _from_2d(out, dims)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """1-d transposed convolution, as ``torch.nn.functional.conv_transpose1d``."""
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """2-d transposed convolution (the input gradient of conv2d), as ``torch.nn.functional.conv_transpose2d``.
+
+    ``weight`` is ``(in_channels, out_channels / groups, kh, kw)``.
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
+
+
+def _window_args(kernel_size, dilation, padding, stride, fname: str):
+    kernel = _positive(ntuple(kernel_size, 2, "kernel_size", fname), "kernel_size", fname)
+    dilation = _positive(ntuple(dilation, 2, "dilation", fname), "dilation", fname)
+    pad = _positive(ntuple(padding, 2, "padding", fname), "padding", fname, minimum=0)
+    stride = _positive(ntuple(stride, 2, "stride", fname), "stride", fname)
+    return kernel, ConvGeometry(stride, (pad[0], pad[0], pad[1], pad[1]), dilation, 1)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding windows: ``(N, C, H, W) -> (N, C * kh * kw, L)``, as ``torch.nn.functional.unfold``."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)")
+    kernel, geo = _window_args(kernel_size, dilation, padding, stride, "unfold")
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    padded = (x.shape[2] + 2 * geo.padding[0], x.shape[3] + 2 * geo.padding[2])
+    if any(p < geo.dilation[i] * (kernel[i] - 1) + 1 for i, p in enumerate(padded)):
+        raise RuntimeError(
+            f"unfold: the dilated kernel {list(kernel)} (dilation {list(geo.dilation)}) does not fit "
+            f"in the padded input of size {list(padded)}")
+    out = Unfold.apply(x, kernel, geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding windows back into an image: ``(N, C * kh * kw, L) -> (N, C, H, W)``; unfold's adjoint."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                           f"(got {input.ndim}D)")
+    kernel, geo = _window_args(kernel_size, dilation, padding, stride, "fold")
+    size = ntuple(output_size, 2, "output_size", "fold")
+    unbatched = input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    n, ckk, length = x.shape
+    blocks = [(s + 2 * geo.padding[2 * i] - geo.dilation[i] * (kernel[i] - 1) - 1) // geo.stride[i] + 1
+              for i, s in enumerate(size)]
+    if ckk % (kernel[0] * kernel[1]):
+        raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ckk} and kernel_size={kernel}")
+    if blocks[0] * blocks[1] != length:
+        raise RuntimeError(
+            f"fold: Given output_size={size}, kernel_size={kernel}, dilation={geo.dilation}, "
+            f"padding={(geo.padding[0], geo.padding[2])}, stride={geo.stride}, expected size of "
+            f"input's dimension 2 to match the calculated number of sliding blocks "
+            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    out = Fold.apply(x, (n, ckk // (kernel[0] * kernel[1])) + size, kernel, geo)
+    return out.squeeze(0) if unbatched else out

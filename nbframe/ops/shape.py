@@ -323,7 +323,10 @@ class Cat(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        grads = [None] * len(ctx.dtypes)
+        from ..creation import zeros_for
+
+        # Skipped (empty 1-D) inputs get an empty gradient.
+        grads = [zeros_for((0,), d, get_array_module(grad.array)) for d in ctx.dtypes]
         if ctx.kept:
             for i, g in zip(ctx.kept, Split.apply(grad, ctx.sizes, ctx.dim)):
                 grads[i] = g
@@ -642,8 +645,9 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.array.ndim - len(dims)) + dims)
 
 
-def flip(input, dims):
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+def flip(input, *args, dims=None):
+    """Reverse the order of elements along ``dims`` (``flip(x, [0, 1])``, or ``x.flip(0, 1)``)."""
+    dims = _shape_arg(args) if dims is None else _shape_arg((dims,) if isinstance(dims, int) else (dims,))
     return Flip.apply(input, normalize_dims(dims, input.array.ndim, "flip"))
 
 

@@ -403,12 +403,12 @@ class Addcdiv(Op):
 
     @staticmethod
     def forward(ctx, x, t1, t2, value):
-        x, t1, t2 = _promote_all("addcdiv", x, t1, t2)
-        if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+        if getattr(t1, "dtype", np.float32).kind in "iub" and getattr(t2, "dtype", np.float32).kind in "iub":
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported; use "
                 "input + value * torch.true_divide(tensor1, tensor2) instead"
             )
+        x, t1, t2 = _promote_all("addcdiv", x, t1, t2)
         ctx.save_for_backward(t1, t2)
         ctx.shapes, ctx.value = (_shape(x), _shape(t1), _shape(t2)), value
         try:

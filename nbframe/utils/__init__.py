@@ -1,1 +1,5 @@
-"""nbframe.utils: not written yet."""
+"""nbframe.utils: ``nbframe.utils.data`` (datasets, samplers, DataLoader)."""
+
+from . import data
+
+__all__ = ["data"]

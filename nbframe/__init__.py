@@ -22,6 +22,7 @@ from .autograd import (
 )
 from .creation import *
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .io import load, save
 from .ops import *
 from . import autograd, ops
 

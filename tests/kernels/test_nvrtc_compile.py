@@ -12,7 +12,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from nbframe.kernels import loader
 
 ARCHES = ("compute_80", "compute_90")
@@ -36,7 +35,8 @@ def _nvrtc_ptx(nvrtc, source: str, filename: str, expressions, arch: str) -> str
         try:
             nvrtc.compileProgram(program, [*loader.COMPILE_OPTIONS, f"--gpu-architecture={arch}"])
         except nvrtc.NVRTCError as exc:
-            pytest.fail(f"NVRTC could not compile {filename} for {arch}:\n{nvrtc.getProgramLog(program)}\n{exc}")
+            log = nvrtc.getProgramLog(program)
+            pytest.fail(f"NVRTC could not compile {filename} for {arch}:\n{log}\n{exc}")
         for expression in expressions:
             assert nvrtc.getLoweredName(program, expression), expression
         ptx = nvrtc.getPTX(program)

@@ -185,7 +185,7 @@ class IndexPut(Op):
     def backward(ctx, grad):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            gx = grad if ctx.accumulate else IndexPut.apply(grad, 0.0, ctx.index)
+            gx = grad if ctx.accumulate else IndexPut.apply(grad, 0.0, ctx.index, False)
         if ctx.needs_input_grad[1]:
             gv = sum_to(GetItem.apply(grad, ctx.index), ctx.value_shape)
         return gx, gv, None, None
@@ -210,7 +210,7 @@ def setitem(input, index, value) -> None:
 
     idx, _ = _convert_index(index)
     value = _value_for(input, value)
-    apply_inplace(input, lambda x: IndexPut.apply(x, value, idx), "setitem")
+    apply_inplace(input, lambda x: IndexPut.apply(x, value, idx, False), "setitem")
 
 
 def index_put(input, indices, values, accumulate: bool = False):
@@ -322,7 +322,7 @@ def _source_backward(grad, dim, index, src_shape):
     from ..creation import zeros_for
 
     zeros = zeros_for(src_shape, picked.array.dtype, get_array_module(picked.array))
-    return IndexPut.apply(zeros, picked, _corner(picked.array.shape))
+    return IndexPut.apply(zeros, picked, _corner(picked.array.shape), False)
 
 
 class Scatter(Op):
@@ -549,7 +549,7 @@ def index_add(input, dim: int, index, source, *, alpha=1):
 def index_fill(input, dim: int, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or 0-d tensor)."""
     dim, idx = _check_dim_index("index_fill", input, dim, index)
-    return IndexPut.apply(input, _value_for(input, value), (slice(None),) * dim + (idx, Ellipsis))
+    return IndexPut.apply(input, _value_for(input, value), (slice(None),) * dim + (idx, Ellipsis), False)
 
 
 # --------------------------------------------------------------------------- masks

@@ -842,7 +842,7 @@ class _NoGradient(Op):
 
     @staticmethod
     def backward(ctx, *grads):
-        return None, None
+        return (None,) * len(ctx.next_edges)
 
 
 def _no_gradient(name: str, fn, promotes: bool = True):

@@ -448,7 +448,7 @@ class Var(Op):
 
             grad = Where.apply(nonzero, grad / (out * 2), 0.0)
         scale = 2.0 / ctx.divisor if ctx.divisor else math.inf
-        centred = x - Mean.apply(x, ctx.dims, True)
+        centred = x - Mean.apply(x, ctx.dims, True, None)
         return expand_reduced(grad * scale, ctx.in_shape, ctx.dims, ctx.keepdim) * centred, None, None, None
 
 
@@ -716,12 +716,12 @@ def std(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
 
 def var_mean(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None):
     dim, correction = _correction(dim, unbiased, correction, "var_mean")
-    return Var.apply(input, dim, correction, keepdim), Mean.apply(input, dim, keepdim)
+    return Var.apply(input, dim, correction, keepdim), Mean.apply(input, dim, keepdim, None)
 
 
 def std_mean(input, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None):
     dim, correction = _correction(dim, unbiased, correction, "std_mean")
-    return Std.apply(input, dim, correction, keepdim), Mean.apply(input, dim, keepdim)
+    return Std.apply(input, dim, correction, keepdim), Mean.apply(input, dim, keepdim, None)
 
 
 def logsumexp(input, dim=None, keepdim: bool = False):
@@ -740,7 +740,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 def cumsum(input, dim: int, *, dtype=None):
-    return Cumsum.apply(input, dim, dtype)
+    return Cumsum.apply(input, dim, dtype, False)
 
 
 def cumprod(input, dim: int, *, dtype=None):

@@ -118,7 +118,7 @@ def test_median_with_dim_matches_torch(keepdim):
 
 
 # --------------------------------------------------------------------------- var, std
-@pytest.mark.filterwarnings("ignore:var\\(\\): degrees of freedom")
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom")
 @pytest.mark.parametrize("dim", [None, 0, (0, 2), -1])
 @pytest.mark.parametrize("correction", [0, 1, 2])
 def test_var_and_std_match_torch(dim, correction):
@@ -136,7 +136,7 @@ def test_std_gradient_of_a_constant_slice_is_zero_like_torch():
     check(lambda m, x: m.std(x, 1), np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]), gradcheck=False)
 
 
-@pytest.mark.filterwarnings("ignore:var\\(\\): degrees of freedom")
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom")
 def test_var_with_too_few_elements_gives_inf_or_nan_like_torch():
     check_forward(lambda m, x: (m.var(x), m.var(x, correction=5)), np.array([1.0, 2.0, 3.0]))
     check_forward(lambda m, x: m.var(x), np.array([1.0]))

@@ -148,7 +148,8 @@ def _batch_getter(dataset) -> Callable[[np.ndarray], Any] | None:
             return None
         positions = np.asarray(dataset.indices, dtype=np.int64)
         return lambda indices: inner(positions[indices])
-    return getattr(dataset, "_get_batch", None)
+    fetcher = getattr(dataset, "_batch_fetcher", None)
+    return fetcher() if fetcher is not None else None
 
 
 def _check_workers(num_workers: int, prefetch_factor, persistent_workers: bool) -> None:

@@ -1,11 +1,11 @@
 """Datasets: the map-style ``Dataset`` (index -> sample), ``IterableDataset`` (a stream of samples),
 and the helpers that combine them (``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``).
 
-Map-style datasets may also offer ``_get_batch(indices)``: the already-collated
-batch for an integer NumPy array of indices (what ``default_collate`` would give
-for those samples). The DataLoader uses it, when present and when the collation
-is the default one, to fetch a batch with one fancy-index instead of one
-``__getitem__`` per sample.
+Map-style datasets may also offer ``_batch_fetcher()``, returning a function (or
+None) that maps an integer NumPy array of indices to the already-collated batch
+(what ``default_collate`` would give for those samples). The DataLoader uses it,
+when the collation is the default one, to fetch a batch with one fancy-index
+instead of one ``__getitem__`` per sample.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def _get_batch(self, indices: np.ndarray) -> list[Tensor]:
+    def _batch_fetcher(self):
+        return self._rows
+
+    def _rows(self, indices: np.ndarray) -> list[Tensor]:
         return [_take_rows(t, indices) for t in self.tensors]
 
 

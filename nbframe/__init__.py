@@ -53,6 +53,11 @@ def __getattr__(name: str):
         module = _optional(name)
         globals()[name] = module
         return module
+    if name == "summary":  # nf.summary(model, input_size): the table %%model shows
+        from .magics.summary import summary
+
+        globals()[name] = summary
+        return summary
     raise AttributeError(f"module 'nbframe' has no attribute {name!r}")
 
 

@@ -121,3 +121,224 @@ def _window_xp(array):
     from . import get_array_module
 
     return get_array_module(array)
+
+
+# --------------------------------------------------------------------------- references for kernels/*.cu
+# NumPy versions of the fused CUDA kernels, same arguments and results (see nbframe.backend.cuda).
+# Half inputs are computed in float32, as the kernels accumulate.
+def _acc(x):
+    import numpy as np
+
+    return x.astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
+
+
+def softmax_forward(x, log: bool = False):
+    """Softmax (or log-softmax) over the last axis, shifted by the row maximum."""
+    import numpy as np
+
+    a = _acc(x)
+    shifted = a - a.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return (shifted - lse if log else np.exp(shifted - lse)).astype(x.dtype)
+
+
+def softmax_backward(y, dy, log: bool = False):
+    """The input gradient from the output ``y`` and its gradient ``dy``."""
+    import numpy as np
+
+    a, g = _acc(y), _acc(dy)
+    if log:
+        return (g - np.exp(a) * g.sum(axis=-1, keepdims=True)).astype(y.dtype)
+    return (a * (g - (g * a).sum(axis=-1, keepdims=True))).astype(y.dtype)
+
+
+def cross_entropy_forward(logits, target, weight=None, ignore_index: int = -100,
+                          label_smoothing: float = 0.0):
+    """Per-row cross-entropy of ``(rows, classes)`` logits: ``(loss, row_weight, lse)``.
+
+    ``row_weight`` is ``weight[target]`` (0 on ignored rows): the mean's denominator is its sum.
+    """
+    import numpy as np
+
+    x = _acc(logits)
+    rows, classes = x.shape
+    w = np.ones(classes, x.dtype) if weight is None else _acc(weight)
+    m = x.max(axis=1, keepdims=True)
+    lse = (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))[:, 0]
+    keep = target != ignore_index
+    t = np.where(keep, target, 0)
+    wt = np.where(keep, w[t], 0).astype(x.dtype)
+    loss = (1 - label_smoothing) * wt * (lse - x[np.arange(rows), t])
+    if label_smoothing:
+        soft = label_smoothing / classes * (w.sum() * lse - x @ w)
+        loss = loss + np.where(keep, soft, 0)
+    return loss.astype(x.dtype), wt, lse
+
+
+def cross_entropy_backward(logits, target, lse, grad_loss, weight=None, ignore_index: int = -100,
+                           label_smoothing: float = 0.0):
+    """The logits' gradient, given ``grad_loss`` = d(result)/d(loss_i) per row."""
+    import numpy as np
+
+    x = _acc(logits)
+    rows, classes = x.shape
+    w = np.ones(classes, x.dtype) if weight is None else _acc(weight)
+    keep = target != ignore_index
+    t = np.where(keep, target, 0)
+    p = np.exp(x - lse[:, None])
+    onehot = np.zeros_like(p)
+    onehot[np.arange(rows), t] = 1
+    d = (1 - label_smoothing) * w[t][:, None] * (p - onehot)
+    if label_smoothing:
+        d = d + label_smoothing / classes * (w.sum() * p - w)
+    return (np.where(keep[:, None], d, 0) * grad_loss[:, None]).astype(logits.dtype)
+
+
+def layer_norm_forward(x, weight=None, bias=None, eps: float = 1e-5):
+    """Layer norm over the last axis: ``(y, mean, rstd)`` with biased variance, as PyTorch."""
+    import numpy as np
+
+    a = _acc(x)
+    mean = a.mean(axis=-1)
+    rstd = 1 / np.sqrt(((a - mean[..., None]) ** 2).mean(axis=-1) + eps)
+    y = (a - mean[..., None]) * rstd[..., None]
+    if weight is not None:
+        y = y * _acc(weight) + _acc(bias)
+    return y.astype(x.dtype), mean, rstd
+
+
+def layer_norm_backward(x, dy, mean, rstd, weight=None):
+    """``(dx, dweight, dbias)`` of layer norm over the last axis; no weight: ``dweight``, ``dbias`` None."""
+    a, g = _acc(x), _acc(dy)
+    xhat = (a - mean[..., None]) * rstd[..., None]
+    gw = g * _acc(weight) if weight is not None else g
+    mean_g, mean_gx = gw.mean(axis=-1, keepdims=True), (gw * xhat).mean(axis=-1, keepdims=True)
+    dx = rstd[..., None] * (gw - mean_g - xhat * mean_gx)
+    if weight is None:
+        return dx.astype(x.dtype), None, None
+    lead = tuple(range(g.ndim - 1))
+    return dx.astype(x.dtype), (g * xhat).sum(axis=lead), g.sum(axis=lead)
+
+
+def sgd_step(param, grad, momentum_buffer, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+             weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+    """One torch.optim.SGD step on ``param`` in place; returns the momentum buffer (None without momentum).
+
+    Pass ``momentum_buffer=None`` on the first step: it starts as the gradient, as in PyTorch.
+    """
+    d = -grad if maximize else grad
+    if weight_decay:
+        d = d + weight_decay * param
+    if momentum:
+        if momentum_buffer is None:
+            momentum_buffer = d.copy()
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * d
+        d = d + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * d
+    return momentum_buffer
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step: int, lr: float, beta1: float,
+              beta2: float, eps: float, weight_decay: float = 0.0, decoupled: bool = False,
+              amsgrad: bool = False, maximize: bool = False) -> None:
+    """One torch.optim.Adam (``decoupled=False``) or AdamW step, in place; ``step`` counts from 1."""
+    import numpy as np
+
+    g = -grad if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    v = exp_avg_sq
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        v = max_exp_avg_sq
+    denom = np.sqrt(v) / np.sqrt(1 - beta2 ** step) + eps
+    param -= lr / (1 - beta1 ** step) * exp_avg / denom
+
+
+_PHILOX_M = (0xD2511F53, 0xCD9E8D57)
+_PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+
+
+def philox4x32_10(counter, key):
+    """Philox4x32-10 over a ``(4, n)`` uint32 counter array and a ``(2,)`` uint32 key: ``(4, n)`` words."""
+    import numpy as np
+
+    mask = np.uint64(0xFFFFFFFF)
+    c = [np.asarray(v, np.uint64) for v in counter]
+    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    for round_ in range(10):
+        if round_:
+            k0, k1 = (k0 + np.uint64(_PHILOX_W[0])) & mask, (k1 + np.uint64(_PHILOX_W[1])) & mask
+        p0, p1 = np.uint64(_PHILOX_M[0]) * c[0], np.uint64(_PHILOX_M[1]) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & mask, (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & mask]
+    return np.stack(c).astype(np.uint32)
+
+
+def dropout_threshold(p: float) -> int:
+    """Elements whose 24-bit random number is below this are kept: probability 1 - p."""
+    return int(round((1.0 - p) * (1 << 24)))
+
+
+def dropout_mask(n: int, p: float, seed: int, offset: int):
+    """The keep mask (bool, length ``n``) that kernels/dropout.cu draws for ``(seed, offset)``."""
+    import numpy as np
+
+    groups = np.arange((n + 3) // 4, dtype=np.uint64)
+    counter = (groups & np.uint64(0xFFFFFFFF), groups >> np.uint64(32),
+               np.full_like(groups, offset & 0xFFFFFFFF), np.full_like(groups, offset >> 32))
+    words = philox4x32_10(counter, (seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF))
+    return ((words.T.reshape(-1)[:n] >> 8) < dropout_threshold(p))
+
+
+def embedding_backward(indices, grad_output, num_embeddings: int, padding_idx: int | None = None):
+    """``grad_weight[indices[i]] += grad_output[i]`` (rows at ``padding_idx`` get nothing)."""
+    import numpy as np
+
+    dim = grad_output.shape[-1]
+    idx = indices.reshape(-1)
+    g = _acc(grad_output.reshape(-1, dim))
+    if padding_idx is not None:
+        g = np.where((idx == padding_idx)[:, None], 0, g)
+    out = np.zeros((num_embeddings, dim), g.dtype)
+    np.add.at(out, idx, g)
+    return out.astype(grad_output.dtype)
+
+
+def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    """Max-pool ``(N, C, H, W)``: values and the flat ``h * W + w`` index of each maximum (first of ties)."""
+    import numpy as np
+
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    best = np.full((n, c, oh, ow), -np.inf, _acc(x).dtype)
+    index = np.full((n, c, oh, ow), -1, np.int64)
+    for i in range(kh):
+        rows = np.arange(oh) * sh - ph + i * dh
+        for j in range(kw):
+            cols = np.arange(ow) * sw - pw + j * dw
+            inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
+            v = x[:, :, rows.clip(0, h - 1)][:, :, :, cols.clip(0, w - 1)].astype(best.dtype)
+            better = inside & ((index < 0) | (v > best) | (np.isnan(v) & ~np.isnan(best)))
+            best = np.where(better, v, best)
+            index = np.where(better, rows.clip(0, h - 1)[:, None] * w + cols.clip(0, w - 1)[None, :], index)
+    return best.astype(x.dtype), index
+
+
+def maxpool2d_backward(grad_output, indices, input_shape: tuple):
+    """Route each output gradient to the input element that was the maximum (overlaps add up)."""
+    import numpy as np
+
+    n, c, h, w = input_shape
+    out = np.zeros((n * c, h * w), _acc(grad_output).dtype)
+    planes = np.repeat(np.arange(n * c), indices[0, 0].size)
+    np.add.at(out, (planes, indices.reshape(-1)), grad_output.reshape(-1))
+    return out.reshape(input_shape).astype(grad_output.dtype)

@@ -48,6 +48,7 @@ def manual_seed(seed: int) -> Generator:
     default_generator.manual_seed(seed)
     from .backend import cuda as _cuda
 
+    _cuda.philox_manual_seed(seed)  # the dropout kernel's stream, on every device
     if _cuda._cupy is not None:
         try:
             _cuda._cupy.random.seed(int(seed) % (2**32))

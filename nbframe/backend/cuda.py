@@ -189,9 +189,18 @@ def _row_launch(rows: int, cols: int) -> tuple[tuple, tuple]:
 
 def _flat_launch(n: int, threads: int = 256) -> tuple[tuple, tuple]:
     """Grid and block for a grid-stride kernel: enough blocks to fill the GPU, no more."""
-    cupy = cupy_module()
-    sms = cupy.cuda.Device().attributes["MultiProcessorCount"]
-    return (max(1, min(-(-n // threads), sms * 32)),), (threads,)
+    return (max(1, min(-(-n // threads), _multiprocessors() * 32)),), (threads,)
+
+
+_sm_counts: dict[int, int] = {}
+
+
+def _multiprocessors() -> int:
+    """The current device's SM count (cached: building Device.attributes costs a driver call per field)."""
+    device = cupy_module().cuda.Device()
+    if device.id not in _sm_counts:
+        _sm_counts[device.id] = device.attributes["MultiProcessorCount"]
+    return _sm_counts[device.id]
 
 
 def _rows(x):

@@ -104,11 +104,20 @@ def _check_name(name, kind: str, owner: Module, existing: dict) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
-        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        got = f", got: {name}" if kind == "module" else ""
+        raise KeyError(f'{kind} name can\'t contain "."{got}')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if hasattr(owner, name) and name not in existing:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def _typename(value) -> str:
+    """PyTorch's ``torch.typename``: ``nbframe.FloatTensor``, ``int``, ``package.module.Class``."""
+    if isinstance(value, Tensor):
+        return value.type()
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 class Module:
@@ -204,7 +213,7 @@ class Module:
             return
         if not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__module__}.{type(param).__name__}' object to parameter "
+                f"cannot assign '{_typename(param)}' object to parameter "
                 f"'{name}' (nbframe.nn.Parameter or None required)"
             )
         if param.grad_fn is not None:
@@ -222,7 +231,7 @@ class Module:
         _check_name(name, "buffer", self, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__module__}.{type(tensor).__name__}' object to buffer "
+                f"cannot assign '{_typename(tensor)}' object to buffer "
                 f"'{name}' (nbframe Tensor or None required)"
             )
         if isinstance(tensor, Buffer):
@@ -237,7 +246,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name`` (it then shows in ``children()``, ``state_dict()``, repr)."""
         if not isinstance(module, Module) and module is not None:
-            raise TypeError(f"{type(module).__module__}.{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
         _check_name(name, "module", self, self._modules)
         self._modules[name] = module
 
@@ -265,7 +274,7 @@ class Module:
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as parameter '{name}' "
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
                     "(nbframe.nn.Parameter or None expected)"
                 )
             self.register_parameter(name, value)
@@ -277,7 +286,7 @@ class Module:
         elif name in d.get("_modules", ()):
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as child module "
+                    f"cannot assign '{_typename(value)}' as child module "
                     f"'{name}' (nbframe.nn.Module or None expected)"
                 )
             d["_modules"][name] = value
@@ -289,8 +298,8 @@ class Module:
         elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as buffer '{name}' "
-                    "(nbframe.Tensor or None expected)"
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(nbframe.nn.Buffer, nbframe.Tensor or None expected)"
                 )
             d["_buffers"][name] = value
         else:

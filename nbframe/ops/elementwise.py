@@ -53,9 +53,23 @@ def _binary(fn, a, b, op: str):
     try:
         return fn(a, b)
     except ValueError:
-        if _shape(a) and _shape(b):
+        if _shape(a) and _shape(b) and not _broadcastable(_shape(a), _shape(b)):
             raise broadcast_error(op, a, b) from None
         raise
+
+
+def _broadcastable(sa: tuple, sb: tuple) -> bool:
+    return all(x == y or x == 1 or y == 1 for x, y in zip(reversed(sa), reversed(sb)))
+
+
+def _refuse_bool(a, b, kernel: str) -> None:
+    """PyTorch has no bool kernel for arithmetic like %, // and **: say so (NumPy would give int8)."""
+    if _kind(a, b) == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _is_bool(x) -> bool:
+    return x.dtype.kind == "b" if hasattr(x, "dtype") else isinstance(x, bool)
 
 
 def _const(array):
@@ -136,12 +150,12 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        a, b = promote(a, b, "sub")
-        if _kind(a, b) == "b":
+        if _is_bool(a) or _is_bool(b):
             raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                "Use the `^` or `logical_xor()` operator instead."
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                "invert a mask, use the `~` or `logical_not()` operator instead (`^` for two masks)."
             )
+        a, b = promote(a, b, "sub")
         ctx.shapes = (_shape(a), _shape(b))
         ctx.alpha = alpha
         if alpha != 1:
@@ -241,8 +255,17 @@ class Pow(Op):
     def forward(ctx, a, b):
         a, b = promote(a, b, "pow")
         xp = get_array_module(a if hasattr(a, "dtype") else b)
+        if _kind(a, b) == "b":
+            if not isinstance(b, bool):
+                _refuse_bool(a, b, "pow")
+            return a | (not b)  # x ** True is x, x ** False is True
         with _quiet():
-            out = _binary(xp.power, a, b, "pow")
+            try:
+                out = _binary(xp.power, a, b, "pow")
+            except ValueError:
+                if _kind(a, b) not in "iu":
+                    raise
+                out = _integer_power(xp, a, b)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         ctx.shapes = (_shape(a), _shape(b))
         return out
@@ -262,6 +285,16 @@ class Pow(Op):
             log_a = log(a) if not isinstance(a, (int, float)) else _log_scalar(a)
             gb = sum_to(grad * out * log_a, sb)
         return ga, gb
+
+
+def _integer_power(xp, a, b):
+    """Integer powers with negative exponents, as PyTorch: 1 and -1 keep their magnitude, the rest give 0."""
+    negative = xp.asarray(b) < 0
+    out = xp.power(a, xp.where(negative, 0, b))
+    a = xp.asarray(a)
+    odd = xp.asarray(b) % 2 == 1
+    special = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, special, out).astype(out.dtype, copy=False)
 
 
 def _log_scalar(a: float) -> float:
@@ -293,7 +326,8 @@ class Remainder(Op):
     @classmethod
     def forward(cls, ctx, a, b):
         a, b = promote(a, b, cls.label)
-        if _kind(a, b) in "iub":
+        _refuse_bool(a, b, f"{cls.fn}_cpu")
+        if _kind(a, b) in "iu":
             _check_integer_divisor(b, cls.label)
         ctx.save_for_backward(a, b)
         ctx.shapes = (_shape(a), _shape(b))
@@ -330,7 +364,8 @@ class FloorDivide(Op):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b, "floor_divide")
-        if _kind(a, b) in "iub":
+        _refuse_bool(a, b, "div_floor_cpu")
+        if _kind(a, b) in "iu":
             _check_integer_divisor(b, "floor_divide")
         xp = get_array_module(a if hasattr(a, "dtype") else b)
         with _quiet():

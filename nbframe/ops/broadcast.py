@@ -16,7 +16,7 @@ def sum_to(grad, shape: tuple):
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
     )
     if dims:
-        grad = Sum.apply(grad, dims, False)
+        grad = Sum.apply(grad, dims, False, None)
     if grad.array.shape != shape:
         grad = Reshape.apply(grad, shape)
     return grad

@@ -107,7 +107,12 @@ class _TensorMath:
     sqrt = staticmethod(_ew.sqrt)
     erf = staticmethod(_ew.erf)
     sigmoid = staticmethod(_ew.sigmoid)
-    where = staticmethod(_ew.where)
+
+    @staticmethod
+    def where(mask, a, b):
+        if not hasattr(mask, "grad_fn"):
+            mask = _fn._wrap(mask, False, None, 0)
+        return _ew.where(mask, a, b)
 
     @staticmethod
     def softplus(x):
@@ -115,14 +120,14 @@ class _TensorMath:
 
     @staticmethod
     def sum(x, axes, keepdim=True):
-        return Sum.apply(x, axes, keepdim)
+        return Sum.apply(x, axes, keepdim, None)
 
     @staticmethod
     def mean(x, axes, keepdim=True):
         count = 1
         for a in axes:
             count *= x.array.shape[a]
-        return Sum.apply(x, axes, keepdim) / count
+        return Sum.apply(x, axes, keepdim, None) / count
 
     @staticmethod
     def reshape(x, shape):
@@ -666,10 +671,14 @@ TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}
 
 # --------------------------------------------------------------------------- functions: activations
 def _maybe_inplace(input, inplace: bool, compute, name: str):
+    """``compute(input)``, or with ``inplace`` written back into ``input``.
+
+    The op runs on a clone, so what its backward saved is not the array that is then overwritten.
+    """
     if inplace:
         from .inplace import apply_inplace
 
-        return apply_inplace(input, compute, name)
+        return apply_inplace(input, lambda t: compute(t.clone() if t.requires_grad else t), name)
     return compute(input)
 
 

@@ -175,8 +175,9 @@ def unknown_name(name: str, layer: LayerLine, namespace: CellNamespace) -> Unkno
         and expression.func.id == name
     what = "layer" if called else "name"
     matches = closest_names(name, namespace.candidates())
-    hint = f"did you mean {' or '.join(matches)}?" if matches else \
-        "layers come from nbframe.nn (Linear, Conv2d, ReLU, ...) or from your own namespace"
+    hint = f"did you mean {' or '.join(matches)}?" if matches else None
+    if hint is None and called:
+        hint = "layers come from nbframe.nn (Linear, Conv2d, ReLU, ...) or from your own namespace"
     return UnknownNameError(f"unknown {what} {name!r}", line=layer.line, source=layer.source, hint=hint)
 
 

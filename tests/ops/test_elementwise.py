@@ -91,7 +91,7 @@ def test_binary_op_with_python_scalar_matches_torch(name):
 def test_python_remainder_and_c_fmod_on_negative_integers_match_torch():
     a, b = np.array([-7, -3, 3, 7]), np.array([2, -2, 2, -3])
     for name in ("remainder", "fmod", "floor_divide"):
-        check_forward(lambda m, x, y: getattr(m, name)(x, y), a, b)
+        check_forward(lambda m, x, y, name=name: getattr(m, name)(x, y), a, b)
     check_forward(lambda m, x, y: x % y, a, b)
     check_forward(lambda m, x, y: x // y, a, b)
 
@@ -155,12 +155,13 @@ def test_maximum_propagates_nan_like_torch():
 def test_rounding_ops_have_zero_gradient_and_match_torch():
     x = np.array([-2.5, -1.5, -0.4, 0.5, 1.5, 2.7])
     for name in ("floor", "ceil", "round", "trunc", "sign", "fix"):
-        check(lambda m, t: getattr(m, name)(t), x, gradcheck=False)
+        check(lambda m, t, name=name: getattr(m, name)(t), x, gradcheck=False)
 
 
 @pytest.mark.parametrize("decimals", [-1, 1, 2])
 def test_round_with_decimals_matches_torch(decimals):
-    check(lambda m, t: m.round(t, decimals=decimals), np.array([123.456, -0.125, 15.0, 0.0449]), gradcheck=False)
+    x = np.array([123.456, -0.125, 15.0, 0.0449])
+    check(lambda m, t: m.round(t, decimals=decimals), x, gradcheck=False)
 
 
 def test_frac_of_integers_is_refused():
@@ -273,7 +274,8 @@ def test_bool_negation_and_subtraction_are_refused_like_torch():
 # --------------------------------------------------------------------------- in place, higher order
 @pytest.mark.parametrize("name, args", [
     ("abs_", ()), ("clamp_", (-0.5, 0.5)), ("sin_", ()), ("floor_", ()), ("lerp_", (ANY[0], 0.5)),
-    ("remainder_", (0.7,)), ("atan_", ()), ("erf_", ()), ("nan_to_num_", ()), ("addcmul_", (ANY[0], POSITIVE)),
+    ("remainder_", (0.7,)), ("atan_", ()), ("erf_", ()), ("nan_to_num_", ()),
+    ("addcmul_", (ANY[0], POSITIVE)),
 ])
 def test_in_place_variants_match_torch(name, args):
     torch = torch_or_skip()

@@ -237,13 +237,13 @@ def test_double_backward_through_gather():
     (lambda x: x.index_select(0, nf.tensor([[0]])), IndexError, "Index is supposed to be a vector"),
     (lambda x: x.index_add(0, nf.tensor([0]), nf.ones(1, 4, dtype=nf.float64)), RuntimeError,
      "must have the same scalar type"),
-    (lambda x: x.index_add(0, nf.tensor([0]), nf.ones(2, 4)), RuntimeError, "doesn't match the indexed slices"),
+    (lambda x: x.index_add(0, nf.tensor([0]), nf.ones(2, 4)), RuntimeError, "doesn't match the indexed"),
     (lambda x: x.masked_fill(nf.ones(3, 4), 0.0), RuntimeError, "only supports boolean masks"),
     (lambda x: x.masked_fill(x > 0, nf.ones(2)), RuntimeError, "only supports a 0-dimensional value tensor"),
     (lambda x: x.masked_fill(nf.ones(2, dtype=nf.bool), 0.0), RuntimeError, "can't be broadcast"),
     (lambda x: x.masked_select(nf.ones(2, dtype=nf.bool)), RuntimeError, "must be broadcastable"),
     (lambda x: x.topk(5), RuntimeError, "selected index k out of range"),
-    (lambda x: x.scatter(0, nf.tensor([[0]]), nf.ones(1, 1), reduce="multiply"), NotImplementedError, "multiply"),
+    (lambda x: x.scatter(0, nf.tensor([[0]]), nf.ones(1, 1), reduce="multiply"), NotImplementedError, "mul"),
 ])
 def test_index_op_errors(call, error, match):
     with pytest.raises(error, match=match):

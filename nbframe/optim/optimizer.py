@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..backend import get_array_module
 from ..tensor import Tensor, _wrap
 
 
@@ -105,9 +106,11 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                else:
+                elif getattr(g.array.flags, "writeable", True) and g.grad_fn is None:
                     g.array.fill(0)
                     g._version[0] += 1
+                else:  # a read-only (broadcast) or graph-attached gradient: replace it, as detach_() would
+                    p.grad = _wrap(get_array_module(g.array).zeros_like(g.array), False, None, 0)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss."""
@@ -201,8 +204,6 @@ def _cast_state(param: Tensor, name: str, value):
     if name == "step":  # kept on the CPU in float32, as PyTorch does
         host = np.array(array.get() if hasattr(array, "get") else array, dtype=np.float32)
         return _wrap(host, False, None, 0)
-    from ..backend import get_array_module
-
     xp = get_array_module(param.array)
     if xp is np and hasattr(array, "get"):
         array = array.get()

@@ -244,3 +244,10 @@ def test_load_state_dict_checks_group_sizes():
 def test_repr_lists_each_group_like_torch():
     p = [nf.zeros(2, requires_grad=True)]
     assert repr(nf.optim.Adam(p)) == repr(torch.optim.Adam([torch.zeros(2, requires_grad=True)]))
+
+
+def test_zero_grad_without_none_replaces_a_read_only_gradient():
+    w = nf.ones(3, requires_grad=True)
+    w.grad = nf.tensor(np.broadcast_to(np.ones(1), (3,)))
+    nf.optim.SGD([w], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.numpy(), [0, 0, 0])

@@ -38,8 +38,8 @@ class InfoMagics(Magics):
                   "text/plain": text_table(["nbframe", ""], facts, numbers=False)})
             return
         if args.value is None:
-            raise OptionError(f"%nbframe {args.action} needs a value, e.g. %nbframe "
-                              f"{ {'device': 'cuda', 'seed': '0', 'dtype': 'float64'}[args.action]}")
+            example = {"device": "cuda", "seed": "0", "dtype": "float64"}[args.action]
+            raise OptionError(f"%nbframe {args.action} needs a value, e.g. %nbframe {args.action} {example}")
         getattr(self, f"_set_{args.action}")(args.value)
 
     def _set_device(self, value: str) -> None:

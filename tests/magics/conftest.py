@@ -56,4 +56,4 @@ def layers_written() -> bool:
     return all(hasattr(nn, name) for name in ("Linear", "ReLU", "Conv2d", "Flatten"))
 
 
-needs_layers = pytest.mark.skipif(not layers_written(), reason="nn.Linear/ReLU/Conv2d/Flatten not written yet")
+needs_layers = pytest.mark.skipif(not layers_written(), reason="nn.Linear/ReLU/Conv2d/Flatten not written")

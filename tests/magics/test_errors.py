@@ -51,7 +51,8 @@ def test_forgetting_flatten_after_a_conv_also_gives_the_right_size(run):
 
 
 def test_conv2d_channel_mismatch_suggests_the_channels_it_got(run):
-    text = shown_error(run("%%model cnn --input 2,1,28,28\nConv2d(1, 8, 3)\nReLU()\nconv2 = Conv2d(16, 32, 3)\n"))
+    text = shown_error(run("%%model cnn --input 2,1,28,28\nConv2d(1, 8, 3)\nReLU()\n"
+                           "conv2 = Conv2d(16, 32, 3)\n"))
     assert "cell line 4" in text
     assert "Conv2d(16, 32, 3) wants 16 input channels, got 8 (input of shape [2, 8, 26, 26])" in text
     assert text.splitlines()[-1] == "did you mean Conv2d(8, 32, 3)?"
@@ -102,7 +103,8 @@ def forward(x):
 
 
 def test_an_unknown_name_inside_forward_is_found_at_its_line(run):
-    text = shown_error(run("%%model net --input 2,4\nfc1 = Linear(4, 3)\ndef forward(x):\n    return fc1(x) + bais\n"))
+    text = shown_error(run("%%model net --input 2,4\nfc1 = Linear(4, 3)\n"
+                           "def forward(x):\n    return fc1(x) + bais\n"))
     assert "cell line 4" in text and "unknown name 'bais'" in text
 
 

@@ -1,13 +1,13 @@
-"""%%watch: every op recorded with shapes, dtypes, statistics and its cell line; --nan stops at the first NaN."""
+"""%%watch: every op recorded with shapes, dtypes, statistics and cell line; --nan stops at the first NaN."""
 
 from __future__ import annotations
 
 import pytest
+from nbframe.magics.cell_error import NanError
+from nbframe.magics.watch import OpRecord
 
 import nbframe as nf
 from nbframe.autograd import observers
-from nbframe.magics.cell_error import NanError
-from nbframe.magics.watch import OpRecord
 
 CELL = """%%watch --out rec
 x = nf.tensor([1.0, 2.0, 3.0], requires_grad=True)

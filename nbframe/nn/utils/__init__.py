@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from ...backend import get_array_module
 from ...tensor import Tensor, _wrap
 from . import rnn
@@ -70,9 +72,10 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
     if not grads:
         return
     coef = min(float(max_norm) / (float(total_norm.item()) + 1e-6), 1.0)
-    for g in grads:
-        g.array *= g.array.dtype.type(coef)
-        g._version[0] += 1
+    with np.errstate(invalid="ignore"):  # an infinite gradient times 0 is NaN, as in PyTorch
+        for g in grads:
+            g.array *= g.array.dtype.type(coef)
+            g._version[0] += 1
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,

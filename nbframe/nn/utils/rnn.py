@@ -131,7 +131,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     batch_dim = 0 if batch_first else 1
     batch, steps = input.shape[batch_dim], input.shape[1 - batch_dim]
     if lengths.size != batch:
-        raise ValueError(
+        raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {lengths.size} (batch_size={batch})"
         )
     if batch and lengths.min() <= 0:

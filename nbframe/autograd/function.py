@@ -186,7 +186,8 @@ class Node:
         if type(outputs) is not tuple:
             # One output, the common case.
             diff = outputs.dtype.kind == "f" and not self._non_differentiable
-            result = _wrap(outputs, diff, self if diff else None, 0)
+            # A view shares its base's version counter.
+            result = _wrap(outputs, diff, self if diff else None, 0, args[0]._version if self._is_view else None)
             if self._to_save is not None:
                 self._saved = self._resolve_saved(args, (outputs,), (result,))
                 self._to_save = None
@@ -194,10 +195,11 @@ class Node:
                 observers.notify(self, args, (result,))
             return result
         non_diff = self._non_differentiable
+        version = args[0]._version if self._is_view else None
         results = []
         for i, out in enumerate(outputs):
             diff = _differentiable(out, non_diff)
-            results.append(_wrap(out, diff, self if diff else None, i))
+            results.append(_wrap(out, diff, self if diff else None, i, version))
         results = tuple(results)
         self._n_outputs = len(outputs)
         self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)

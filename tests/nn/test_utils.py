@@ -111,7 +111,8 @@ def _same_packed(ours, theirs):
     np.testing.assert_array_equal(ours.data.detach().numpy(), theirs.data.detach().numpy())
     assert ours.batch_sizes.tolist() == theirs.batch_sizes.tolist()
     assert ours.batch_sizes.dtype == nf.int64
-    for a, b in ((ours.sorted_indices, theirs.sorted_indices), (ours.unsorted_indices, theirs.unsorted_indices)):
+    for field in ("sorted_indices", "unsorted_indices"):
+        a, b = getattr(ours, field), getattr(theirs, field)
         assert (a is None) == (b is None)
         if a is not None:
             assert a.tolist() == b.tolist()

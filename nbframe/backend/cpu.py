@@ -83,6 +83,33 @@ def window_argmax(windows):
     return local
 
 
+def window_max(x, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
+    """Max-pool forward: each window's max and its position ``i * kw + j`` in the window.
+
+    Works on strided slices, one per kernel position (no copy of the windows): first the
+    maxima, then the position of the first element equal to its window's max, as in
+    PyTorch (a NaN counts as the max: it propagates).
+    """
+    xp = _window_xp(x)
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
+    parts = [x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+             for i in range(kh) for j in range(kw)]
+    best = parts[0].copy()
+    for part in parts[1:]:
+        xp.maximum(best, part, out=best)
+    nan_aware = x.dtype.kind == "f" and bool(xp.isnan(best.max()))
+
+    def is_max(part):
+        return (part == best) | xp.isnan(part) if nan_aware else part == best
+
+    found = is_max(parts[0])
+    local = xp.zeros(best.shape, dtype=xp.int16 if len(parts) > 127 else xp.int8)
+    for part in parts[1:]:
+        local += ~found  # still counting until this window's max has been seen
+        found |= is_max(part)
+    return best, local
+
+
 def window_sum(x, kernel: tuple, stride: tuple, out_size: tuple):
     """Sum of every window of ``x`` ``(N, C, H, W)``: one strided add per kernel position (avg-pool)."""
     (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_size

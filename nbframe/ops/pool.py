@@ -30,15 +30,18 @@ class PlaneGather(Op):
     label = "max_pool"
 
     @staticmethod
-    def forward(ctx, x, index, unique):
+    def forward(ctx, x, index, unique, values=None):
+        """``values`` may be the gathered result already (max pooling finds it with the indices)."""
         n, c, h, w = x.shape
         ctx.in_shape, ctx.index, ctx.unique = x.shape, index, unique
+        if values is not None:
+            return values
         flat = get_array_module(x).take_along_axis(x.reshape(n, c, h * w), index.reshape(n, c, -1), axis=2)
         return flat.reshape(index.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return PlaneScatter.apply(grad, ctx.index, ctx.in_shape, ctx.unique), None, None
+        return PlaneScatter.apply(grad, ctx.index, ctx.in_shape, ctx.unique), None, None, None
 
 
 class PlaneScatter(Op):
@@ -55,7 +58,7 @@ class PlaneScatter(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return PlaneGather.apply(grad, ctx.index, ctx.unique), None, None, None
+        return PlaneGather.apply(grad, ctx.index, ctx.unique, None), None, None, None
 
 
 # --------------------------------------------------------------------------- window geometry
@@ -160,17 +163,17 @@ def _pair_1d(value, dims: int, fill: int):
 
 
 # --------------------------------------------------------------------------- max pooling
-def _max_pool_indices(x, win: _Window):
-    """For each output position, the flat index into the (unpadded) input plane of its window's max."""
+def _max_pool_values_and_indices(x, win: _Window):
+    """Each window's max, and the flat index into the (unpadded) input plane where it is."""
     xp = get_array_module(x)
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     padded = cpu.pad_planes(x, win.sides, fill)
-    local = cpu.window_argmax(cpu.window_view(padded, win.kernel, win.stride, win.dilation, win.out))
-    kw, (sh, sw), (dh, dw), (ph, pw) = win.kernel[1], win.stride, win.dilation, win.padding
-    oh, ow = win.out
-    rows = (xp.arange(oh) * sh - ph).reshape(-1, 1) + (local // kw) * dh
-    cols = (xp.arange(ow) * sw - pw) + (local % kw) * dw
-    return rows * win.in_hw[1] + cols
+    values, local = cpu.window_max(padded, win.kernel, win.stride, win.dilation, win.out)
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = win.kernel, win.stride, win.dilation, win.padding
+    (oh, ow), width = win.out, win.in_hw[1]
+    base = (xp.arange(oh) * sh - ph).reshape(-1, 1) * width + (xp.arange(ow) * sw - pw)
+    offsets = (xp.arange(kh) * dh * width).reshape(-1, 1) + xp.arange(kw) * dw
+    return values, base + offsets.ravel()[local]
 
 
 def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, fname):
@@ -180,8 +183,8 @@ def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return
                   _pair_1d(padding, dims, 0), _pair_1d(dilation, dims, 1), ceil_mode, True)
     from ..tensor import _wrap
 
-    index = _max_pool_indices(x.array, win)
-    out = _from_4d(PlaneGather.apply(x, index, win.non_overlapping()), dims, unbatched)
+    values, index = _max_pool_values_and_indices(x.array, win)
+    out = _from_4d(PlaneGather.apply(x, index, win.non_overlapping(), values), dims, unbatched)
     if return_indices:
         return out, _from_4d(_wrap(index, False, None, 0), dims, unbatched)
     return out
@@ -357,7 +360,7 @@ def _adaptive_max_poolnd(input, output_size, return_indices: bool, dims: int, fn
             index[:, :, i, j] = (hs[i] + local // width) * w + ws[j] + local % width
     from ..tensor import _wrap
 
-    out = _from_4d(PlaneGather.apply(x, index, False), dims, unbatched)
+    out = _from_4d(PlaneGather.apply(x, index, False, None), dims, unbatched)
     if return_indices:
         return out, _from_4d(_wrap(index, False, None, 0), dims, unbatched)
     return out

@@ -40,6 +40,7 @@ SCHEDULES = {
     "ExponentialLR": lambda L, o: L.ExponentialLR(o, gamma=0.9),
     "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
     "LinearLR": lambda L, o: L.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=4),
+    "ConstantLR": lambda L, o: L.ConstantLR(o, factor=0.5, total_iters=3),
     "LambdaLR": lambda L, o: L.LambdaLR(o, lambda epoch: 0.95 ** epoch + 0.01 * epoch),
     "LambdaLR-list": lambda L, o: L.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.5 ** e]),
     "OneCycleLR": lambda L, o: L.OneCycleLR(o, max_lr=1.0, total_steps=20),
@@ -51,7 +52,7 @@ SCHEDULES = {
     "SequentialLR": lambda L, o: L.SequentialLR(
         o, [L.LinearLR(o, start_factor=0.1, total_iters=3), L.CosineAnnealingLR(o, T_max=6)], milestones=[3]),
     "SequentialLR-three": lambda L, o: L.SequentialLR(
-        o, [L.LinearLR(o, start_factor=0.5, total_iters=2), L.ExponentialLR(o, gamma=0.8),
+        o, [L.ConstantLR(o, factor=0.5, total_iters=2), L.ExponentialLR(o, gamma=0.8),
             L.StepLR(o, step_size=2)], milestones=[2, 6]),
 }
 

@@ -20,7 +20,12 @@ from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, Subset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "get_worker_info"]
+
+
+def get_worker_info() -> None:
+    """Always None: data loads in the main process (PyTorch returns None there too)."""
+    return None
 
 
 class DataLoader:

@@ -17,6 +17,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import function as _function
 from ..autograd.function import Op
+from ..autograd.grad_mode import _state as _grad_state
 from ..backend import get_array_module
 from .broadcast import sum_to
 from .promotion import as_floating, broadcast_error, promote, promote_to_float
@@ -75,6 +76,19 @@ def _is_bool(x) -> bool:
 def _const(array):
     """A Tensor around ``array`` that is a constant of the graph (masks, piecewise-constant factors)."""
     return _function._wrap(array, False, None, 0)
+
+
+def _times(grad, factor):
+    """``grad * factor`` (a Tensor or an array constant) in backward.
+
+    Under plain ``backward()`` no graph is recorded, so when the dtypes agree the
+    product is taken on the arrays directly, skipping an op dispatch.
+    """
+    is_tensor = type(factor) is _function._Tensor
+    array = factor.array if is_tensor else factor
+    if not _grad_state.enabled and getattr(array, "dtype", None) == grad.array.dtype:
+        return _function._wrap(grad.array * array, False, None, 0)
+    return Mul.apply(grad, factor if is_tensor or not hasattr(factor, "dtype") else _const(factor))
 
 
 def _zeros_like(t):
@@ -186,8 +200,8 @@ class Mul(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        ga = sum_to(grad * b, sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(grad * a, sb) if ctx.needs_input_grad[1] else None
+        ga = sum_to(_times(grad, b), sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(_times(grad, a), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -347,7 +361,7 @@ class Remainder(Op):
             xp = get_array_module(av if hasattr(av, "dtype") else bv)
             with _quiet():
                 q = getattr(xp, cls.quotient)(av / bv)
-            gb = sum_to(grad * _const(-q), sb)
+            gb = sum_to(_times(grad, -q), sb)
         return ga, gb
 
 
@@ -577,7 +591,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return Mul.apply(grad, _const((out.array > 0).astype(grad.array.dtype)))
+        return _times(grad, (out.array > 0).astype(grad.array.dtype))
 
 
 class Sigmoid(Op):
@@ -614,7 +628,7 @@ class Abs(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # sign(x) is 0 at 0, so the gradient there is 0, as in PyTorch.
-        return grad * _const(get_array_module(x.array).sign(x.array))
+        return _times(grad, get_array_module(x.array).sign(x.array))
 
 
 class _StepFunction(Op):
@@ -705,7 +719,7 @@ class Copysign(Op):
             xp = get_array_module(av)
             with _quiet():
                 factor = xp.where(av == 0, 0, ov / av).astype(ov.dtype, copy=False)
-            ga = sum_to(grad * _const(factor), ctx.shapes[0])
+            ga = sum_to(_times(grad, factor), ctx.shapes[0])
         if ctx.needs_input_grad[1]:
             gb = sum_to(_zeros_like(grad), ctx.shapes[1])
         return ga, gb
@@ -748,9 +762,9 @@ class Clamp(Op):
         if hv is not None:
             inside = inside & (xv <= hv)
         need = ctx.needs_input_grad
-        gx = sum_to(grad * _const(xp.asarray(inside).astype(dtype)), sx) if need[0] else None
-        g_low = sum_to(grad * _const((xv < lv).astype(dtype)), s_low) if need[1] else None
-        g_high = sum_to(grad * _const((xv > hv).astype(dtype)), s_high) if need[2] else None
+        gx = sum_to(_times(grad, xp.asarray(inside).astype(dtype)), sx) if need[0] else None
+        g_low = sum_to(_times(grad, (xv < lv).astype(dtype)), s_low) if need[1] else None
+        g_high = sum_to(_times(grad, (xv > hv).astype(dtype)), s_high) if need[2] else None
         return gx, g_low, g_high
 
 
@@ -776,8 +790,8 @@ class Maximum(Op):
         # a's share of the gradient: 1 where a wins, 1/2 at ties, 0 where b wins.
         share = (getattr(xp, cls.wins)(av, bv) + (av == bv) * 0.5).astype(grad.array.dtype, copy=False)
         sa, sb = ctx.shapes
-        ga = sum_to(grad * _const(share), sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(grad * _const(1 - share), sb) if ctx.needs_input_grad[1] else None
+        ga = sum_to(_times(grad, share), sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(_times(grad, 1 - share), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -800,8 +814,8 @@ class Fmax(Maximum):
         # The gradient goes to whichever input the result came from (a on ties and when b is NaN).
         from_a = (getattr(xp, cls.wins)(av, bv) | (av == bv) | xp.isnan(bv)).astype(grad.array.dtype)
         sa, sb = ctx.shapes
-        ga = sum_to(grad * _const(from_a), sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(grad * _const(1 - from_a), sb) if ctx.needs_input_grad[1] else None
+        ga = sum_to(_times(grad, from_a), sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to(_times(grad, 1 - from_a), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -853,7 +867,7 @@ class NanToNum(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         finite = get_array_module(x.array).isfinite(x.array).astype(grad.array.dtype)
-        return grad * _const(finite), None, None, None
+        return _times(grad, finite), None, None, None
 
 
 # --------------------------------------------------------------------------- comparisons, tests, logic

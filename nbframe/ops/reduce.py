@@ -51,7 +51,8 @@ def expand_reduced(grad, in_shape: tuple, dims: tuple, keepdim: bool):
     """Broadcast a reduced gradient back to the input's shape (the backward of every reduction)."""
     from .shape import Expand, Reshape
 
-    if not keepdim and dims:
+    # Reduced leading dims come back by broadcasting alone; others need their size-1 slot first.
+    if not keepdim and dims and dims[-1] != len(dims) - 1:
         grad = Reshape.apply(grad, _kept_shape(in_shape, dims))
     if grad.array.shape != in_shape:
         grad = Expand.apply(grad, in_shape)

@@ -119,10 +119,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
+            update, state = self._update, self.state
             for group in self.param_groups:
-                self._prepare_group(group)
-                update = self._update
-                state = self.state
                 for p in group["params"]:
                     g = p.grad
                     if g is None:
@@ -130,9 +128,6 @@ class Optimizer:
                     update(p.array, g.array, state[p], group)
                     p._version[0] += 1
         return loss
-
-    def _prepare_group(self, group: dict[str, Any]) -> None:
-        """Per-group checks before the update (e.g. complex or sparse gradients)."""
 
     def _update(self, param, grad, state: dict, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
@@ -197,16 +192,21 @@ class Optimizer:
 
 
 def _cast_state(param: Tensor, name: str, value):
-    """A copy of one saved state value, moved to ``param``'s device (and dtype, except ``step``)."""
-    if not isinstance(value, Tensor):
+    """A copy of one saved state value, moved to ``param``'s device (and dtype, except ``step``).
+
+    Accepts Tensors, NumPy arrays and (for ``step``, as old PyTorch checkpoints hold it) plain numbers.
+    """
+    if isinstance(value, Tensor):
+        array = value.array
+    elif isinstance(value, np.ndarray) or (name == "step" and isinstance(value, (int, float))):
+        array = np.asarray(value)
+    else:
         return copy.deepcopy(value)
-    array = value.array
-    if name == "step":  # kept on the CPU in float32, as PyTorch does
-        host = np.array(array.get() if hasattr(array, "get") else array, dtype=np.float32)
-        return _wrap(host, False, None, 0)
-    xp = get_array_module(param.array)
-    if xp is np and hasattr(array, "get"):
+    if hasattr(array, "get"):  # CuPy -> host, to be placed below
         array = array.get()
+    if name == "step":  # kept on the CPU in float32, as PyTorch does
+        return _wrap(np.array(array, dtype=np.float32), False, None, 0)
+    xp = get_array_module(param.array)
     dtype = param.array.dtype if array.dtype.kind == "f" else array.dtype
     return _wrap(xp.array(array, dtype=dtype, copy=True), False, None, 0)
 

@@ -251,3 +251,19 @@ def test_zero_grad_without_none_replaces_a_read_only_gradient():
     w.grad = nf.tensor(np.broadcast_to(np.ones(1), (3,)))
     nf.optim.SGD([w], lr=0.1).zero_grad(set_to_none=False)
     np.testing.assert_array_equal(w.grad.numpy(), [0, 0, 0])
+
+
+def test_load_state_dict_accepts_numpy_state_and_a_plain_step_number():
+    _, first = _run(nf, "Adam", {}, steps=2)
+    saved = first.state_dict()
+    def plain_values(state):
+        return {n: (float(v.item()) if n == "step" else v.numpy().copy()) for n, v in state.items()}
+
+    plain = {"param_groups": saved["param_groups"],
+             "state": {str(k): plain_values(s) for k, s in saved["state"].items()}}
+    second = nf.optim.Adam(_copies(first))
+    second.load_state_dict(plain)
+    expected, _ = _run(nf, "Adam", {}, steps=2, optimizer=first, start=2)
+    resumed, _ = _run(nf, "Adam", {}, steps=2, optimizer=second, start=2)
+    for r, e in zip(resumed, expected):
+        np.testing.assert_array_equal(r, e)

@@ -1,5 +1,7 @@
 """Indexing and index-based ops against PyTorch (values and gradients) and gradcheck; errors."""
 
+import hypothesis
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 
@@ -136,6 +138,12 @@ def test_setitem_on_a_leaf_that_requires_grad_raises():
 def test_setitem_shape_mismatch_raises():
     with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3\]"):
         nf.zeros(2, 4)[0] = nf.ones(3)
+
+
+def test_setitem_into_a_view_inside_a_graph_refuses_instead_of_a_wrong_gradient():
+    y = nf.ones(3, 4, requires_grad=True) * 1
+    with pytest.raises(NotImplementedError, match=r"index the base tensor directly, e.g. y\[0, 1\] = v"):
+        y[0][1] = 5.0
 
 
 def test_setitem_bumps_the_version():
@@ -331,3 +339,44 @@ def test_nonzero_matches_torch(values):
     assert len(got_t) == len(want_t)
     for a, b in zip(got_t, want_t):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+# --------------------------------------------------------------------------- property: any index, as in torch
+
+
+@st.composite
+def _shape_and_index(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    items = []
+    for n in shape:
+        kind = draw(st.sampled_from(["int", "slice", "list", "none", "full"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            start, stop = draw(st.integers(-n - 1, n + 1)), draw(st.integers(-n - 1, n + 1))
+            items.append(slice(start, stop, draw(st.integers(1, 3))))
+        elif kind == "list" and not any(isinstance(i, list) for i in items):
+            items.append(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4)))
+        elif kind == "none":
+            items.extend([None, slice(None)])
+        else:
+            items.append(slice(None))
+    if draw(st.booleans()):
+        cut = draw(st.integers(0, len(items)))
+        items = items[:cut] + [Ellipsis]  # the ellipsis stands for the dimensions not indexed
+    return shape, tuple(items)
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(_shape_and_index())
+def test_any_index_reads_and_differentiates_like_torch(case):
+    torch = torch_or_skip()
+    shape, index = case
+    data = np.arange(float(np.prod(shape))).reshape(shape)
+    x, t = nf.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, want = x[index], t[index]
+    np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
+    seed = np.cos(np.arange(want.numel())).reshape(tuple(want.shape))
+    out.backward(nf.tensor(seed))
+    want.backward(torch.tensor(seed))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())

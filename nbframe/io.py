@@ -223,7 +223,10 @@ class _Decoder:
         if key not in self.archive.files:
             raise ValueError(f"nbframe.load: {self.source} is damaged: its header names array '{key}', "
                              "which the archive does not contain")
-        return self.archive[key]
+        try:
+            return self.archive[key]
+        except ValueError as error:  # numpy refuses object (pickled) arrays under allow_pickle=False
+            raise _refusal(f"its array '{key}' holds pickled Python objects ({error})", self.source) from None
 
     def tensor(self, node: dict):
         key = node["tensor"]

@@ -187,5 +187,5 @@ def closest_names(name: str, candidates: list[str], n: int = 3) -> list[str]:
     same_case_first = sorted(candidates, key=lambda c: c[:1].isupper() != name[:1].isupper())
     for candidate in same_case_first:
         by_lower.setdefault(candidate.lower(), candidate)
-    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
+    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.75)
     return [by_lower[m] for m in matches]

@@ -89,8 +89,8 @@ def _linear(module, shape, call, written):
     wanted, got = module.in_features, shape[-1]
     features = math.prod(shape[1:]) if len(shape) > 2 else got
     if len(shape) > 2:
-        message = (f"{written} works on the last dimension and wants {wanted} features there, but got "
-                   f"input of shape {_shape_text(shape)}")
+        message = (f"{written} wants {wanted} features in the last dimension, got input of shape "
+                   f"{_shape_text(shape)}")
         if features == wanted:
             return message, "a Flatten() is missing before this layer"
         fix = _rewrite(call, 0, "in_features", features, f"{type(module).__name__}({features}, "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from nbframe.magics.cell_error import CellError
 
+from nbframe import nn
+
 from .conftest import needs_layers
 
 pytestmark = needs_layers
@@ -40,7 +42,8 @@ def test_wrong_in_features_written_with_keywords_keeps_the_keywords(run):
 
 def test_forgetting_flatten_before_linear_says_flatten_is_missing(run):
     text = shown_error(run("%%model net --input 2,1,28,28\nLinear(784, 10)\n"))
-    assert "cell line 2" in text and "[2, 1, 28, 28]" in text and "784" in text
+    assert ("cell line 2: Linear(784, 10) wants 784 features in the last dimension, "
+            "got input of shape [2, 1, 28, 28]") in text
     assert "a Flatten() is missing before this layer" in text
 
 
@@ -126,3 +129,30 @@ def test_a_bad_input_shape_option_is_a_usage_error(run):
 def test_an_unknown_option_is_a_usage_error(run):
     ran = run("%%model net --inputs 2,4\nLinear(4, 3)\n")
     assert not ran.success and "Traceback" not in ran.stdout + ran.stderr
+
+
+def test_batch_norm_with_the_wrong_channel_count_suggests_the_right_one(run):
+    text = shown_error(run("%%model cnn --input 2,3,8,8\nConv2d(3, 8, 3)\nBatchNorm2d(16)\n"))
+    assert "cell line 3" in text and "BatchNorm2d(16) wants 16 channels (dimension 1), got 8" in text
+    assert text.splitlines()[-1] == "did you mean BatchNorm2d(8)?"
+
+
+def test_layer_norm_over_the_wrong_size_suggests_the_last_dimension(run):
+    text = shown_error(run("%%model net --input 2,5\nLinear(5, 6)\nLayerNorm(5)\n"))
+    assert "LayerNorm(5) normalises the last dimensions [5], got input of shape [2, 6]" in text
+    assert text.splitlines()[-1] == "did you mean LayerNorm(6)?"
+
+
+def test_a_failure_inside_the_users_own_block_names_the_inner_layer(shell, run):
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(7, 2)
+
+        def forward(self, x):
+            return self.inner(x)
+
+    shell.user_ns["Block"] = Block
+    text = shown_error(run("%%model net --input 2,4\nLinear(4, 5)\nblock = Block()\n"))
+    assert "cell line 3" in text and "block.inner (Linear) wants 7 input features, got 5" in text
+    assert "did you mean Linear(5, 2)?" in text

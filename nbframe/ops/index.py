@@ -38,6 +38,13 @@ def _convert_index(index):
     out = []
     basic = True
     for item in items:
+        kind = type(item)
+        if kind is int or item is None or item is Ellipsis:  # the common cases first: no conversion
+            out.append(item)
+            continue
+        if kind is slice and _plain_slice(item):
+            out.append(item)
+            continue
         if isinstance(item, Tensor):
             kind = item.array.dtype.kind
             if kind not in "iub":
@@ -75,6 +82,13 @@ def _convert_index(index):
     if basic and Ellipsis not in out:
         out.append(Ellipsis)  # x[0, 1] stays a 0-d view instead of a NumPy scalar
     return tuple(out), basic
+
+
+def _plain_slice(item: slice) -> bool:
+    """A slice of Python ints (or None) with a positive step needs no conversion."""
+    start, stop, step = item.start, item.stop, item.step
+    return ((start is None or type(start) is int) and (stop is None or type(stop) is int)
+            and (step is None or (type(step) is int and step > 0)))
 
 
 def _as_int(v):

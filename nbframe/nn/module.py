@@ -188,19 +188,32 @@ class Module:
             backward_hook = _BackwardHook(self)
             args = backward_hook.wrap_inputs(args)
 
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called:
+                    try:
+                        self._run_forward_hook(hook_id, hook, args, kwargs, None)
+                    except Exception:  # the forward's own error is the one to report
+                        pass
+            raise
 
         for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
+            result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
             if result is not None:
                 output = result
 
         if backward_hook is not None:
             output = backward_hook.wrap_outputs(output)
         return output
+
+    _call_impl = __call__
+
+    def _run_forward_hook(self, hook_id: int, hook: Callable, args: tuple, kwargs: dict, output):
+        if hook_id in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
 
     # ================================================================ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:

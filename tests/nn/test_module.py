@@ -377,6 +377,20 @@ def test_hooks_with_kwargs():
     assert seen == {"factor": 3.0}
 
 
+def test_always_call_forward_hook_runs_when_forward_raises():
+    class Broken(nf.nn.Module):
+        def forward(self, x):
+            raise ValueError("bad input")
+
+    layer = Broken()
+    seen = []
+    layer.register_forward_hook(lambda m, args, out: seen.append("always"), always_call=True)
+    layer.register_forward_hook(lambda m, args, out: seen.append("normal"))
+    with pytest.raises(ValueError, match="bad input"):
+        layer(1)
+    assert seen == ["always"]
+
+
 def test_global_forward_hook_sees_every_module(nets):
     ours, _ = nets
     names = []

@@ -8,24 +8,28 @@ shells never share state and unloading forgets it.
 
 from __future__ import annotations
 
-from .graph import GraphMagics
-from .info import InfoMagics
-from .model import ModelMagics
-from .session import Session
-from .watch import WatchMagics
-
-_MAGICS = (ModelMagics, GraphMagics, WatchMagics, InfoMagics)
 _STATE = "_nbframe_extension"
+
+
+def _magics() -> tuple:
+    """The Magics classes, imported only when the extension loads (``nf.summary`` needs no IPython)."""
+    from .graph import GraphMagics
+    from .info import InfoMagics
+    from .model import ModelMagics
+    from .watch import WatchMagics
+
+    return ModelMagics, GraphMagics, WatchMagics, InfoMagics
 
 
 def load_ipython_extension(shell) -> None:
     """Register the magics and displays; a second load does nothing."""
     from . import display
+    from .session import Session
 
     if getattr(shell, _STATE, None) is not None:
         return
     session = Session()
-    instances = [cls(shell, session) for cls in _MAGICS]
+    instances = [cls(shell, session) for cls in _magics()]
     for instance in instances:
         shell.register_magics(instance)
     formatters = display.register(shell, session.summaries)

@@ -131,3 +131,21 @@ def test_nf_summary_is_the_same_table(shell, run):
     table = nf.summary(shell.user_ns["net"], (2, 4))
     assert [row.output_shape for row in table.rows] == [(2, 16), (2, 16), (2, 3)]
     assert table.total_params == 131 and "<table" in table._repr_html_()
+
+
+def test_several_inputs_feed_a_forward_with_several_arguments(shell, run):
+    ran = run("%%model pair --input (2,3),(2,5)\na = Linear(3, 4)\nb = Linear(5, 4)\n"
+              "def forward(x, y):\n    return a(x) + b(y)\n")
+    assert ran.success, ran.stdout
+    assert "Input: [2, 3], [2, 5]" in ran.shown()
+
+
+def test_nf_summary_does_not_need_ipython():
+    import subprocess
+    import sys
+
+    code = ("import sys, nbframe as nf\nfrom nbframe import nn\n"
+            "table = nf.summary(nn.Sequential(nn.Linear(4, 3)), (2, 4))\n"
+            "print(table.total_params, 'IPython' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["15", "False"]

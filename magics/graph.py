@@ -46,7 +46,7 @@ class GraphMagics(Magics):
         if isinstance(value, Module):
             if input_text is None:
                 raise OptionError(f"%graph {expression}: a Module needs an example input: add --input SHAPE")
-            output, shapes = run_recording_shapes(value, parse_shape(input_text), self.session.device)
+            output, shapes = run_recording_shapes(value, parse_shape(input_text))  # on the model's device
             names.update({id(p): f"{expression}.{n}" for n, p in value.named_parameters()})
             return output, names, shapes
         if not isinstance(value, Tensor):

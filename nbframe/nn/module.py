@@ -26,8 +26,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
-           "register_module_full_backward_hook"]
+__all__ = ["Module"]  # the global hook functions stay in this module, as in torch.nn.modules.module
 
 # Hooks that run for every module (PyTorch's torch.nn.modules.module.register_module_*_hook).
 _global_forward_pre_hooks: OrderedDict = OrderedDict()

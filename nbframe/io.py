@@ -152,6 +152,7 @@ def save(obj: Any, f: _PathOrFile, pickle_module: Any = None, pickle_protocol: i
             _write_archive(handle, arrays)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -159,6 +160,19 @@ def save(obj: Any, f: _PathOrFile, pickle_module: Any = None, pickle_protocol: i
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(path: str) -> int:
+    """The permissions the checkpoint should get: the old file's, else what ``open()`` would give.
+
+    (``mkstemp`` makes its file private, 0600; a renamed checkpoint must not silently stay so.)
+    """
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _write_archive(handle, arrays: dict) -> None:

@@ -178,6 +178,18 @@ def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_saved_files_get_ordinary_permissions_not_the_temp_files(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        nf.save({"a": 1}, tmp_path / "new.nbf")
+        assert (tmp_path / "new.nbf").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "new.nbf", 0o640)
+        nf.save({"a": 2}, tmp_path / "new.nbf")
+        assert (tmp_path / "new.nbf").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
 def test_unsaveable_objects_are_named(tmp_path):
     with pytest.raises(TypeError, match=r"can't save obj\['model'\]\[1\], an object of type "
                                         r"nbframe.nn.module.Module"):

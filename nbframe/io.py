@@ -154,6 +154,7 @@ def save(obj: Any, f: _PathOrFile, pickle_module: Any = None, pickle_protocol: i
             os.fsync(handle.fileno())
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
+        _sync_folder(folder)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -173,6 +174,22 @@ def _file_mode(path: str) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders can't be opened."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _write_archive(handle, arrays: dict) -> None:

@@ -92,6 +92,17 @@ def copy_(tensor, src, non_blocking: bool = False):
         src = make_tensor(src)
     src = src.to(tensor.device).to(tensor.dtype)
     shape = tensor.array.shape
+    if not (_state.enabled and (tensor.requires_grad or src.requires_grad)):
+        # Nothing to record: write the values (the graph path's `t * 0` would keep NaN/inf in `tensor`).
+        if not getattr(tensor.array.flags, "writeable", True):
+            raise RuntimeError("copy_: this tensor is a read-only (expanded) view; clone() it first")
+        try:
+            tensor.array[...] = src.array
+        except ValueError:
+            raise RuntimeError(f"copy_: the source's shape {list(src.array.shape)} can't be broadcast to "
+                               f"the destination's shape {list(shape)}") from None
+        tensor._version[0] += 1
+        return tensor
     return apply_inplace(tensor, lambda t: src.expand(shape) + t.detach() * 0 if src.array.shape != shape
                          else src + t.detach() * 0, "copy_")
 

@@ -134,6 +134,13 @@ def test_load_state_dict_copies_in_place_keeping_parameter_objects(nets):
     assert ours.body[0].weight.requires_grad
 
 
+def test_load_state_dict_recovers_a_diverged_model():
+    model = nf.nn.Module()
+    model.weight = nf.nn.Parameter(nf.tensor([float("nan"), float("inf")]))
+    model.load_state_dict({"weight": nf.tensor([1.0, 2.0])})
+    assert model.weight.tolist() == [1.0, 2.0]
+
+
 def test_load_state_dict_strict_reports_missing_and_unexpected_like_pytorch(nets):
     ours, theirs = nets
     sd_ours = ours.state_dict()

@@ -27,14 +27,16 @@ from .nnops import (
 
 __all__: list[str] = []  # nn.functional exports these; torch has none at the top level
 
-# --------------------------------------------------------------------------- class losses (cross entropy, NLL)
+# ----------------------------------------------------------------- class losses (cross entropy, NLL)
 _REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_reduction(reduction: str, op: str, extra: tuple = ()) -> None:
     if reduction not in _REDUCTIONS + extra:
-        raise ValueError(f"{op}: {reduction} is not a valid value for reduction; expected one of "
-                         f"{', '.join(repr(r) for r in _REDUCTIONS + extra)}")
+        raise ValueError(
+            f"{op}: {reduction} is not a valid value for reduction; expected one of "
+            f"{', '.join(repr(r) for r in _REDUCTIONS + extra)}"
+        )
 
 
 def _rows(m, x, classes: int):
@@ -129,14 +131,19 @@ def _coefficients(xp, x, target, weight, ignore_index, smoothing, classes, op):
     w = None if weight is None else weight.astype(dtype, copy=False)
     if target.dtype.kind == "f":
         if target.shape != x.shape:
-            raise RuntimeError(f"{op}: probability targets must have the input's shape {list(x.shape)}, "
-                               f"got {list(target.shape)}")
-        a = _probability_coefficients(array_math(x), target.astype(dtype, copy=False), x.ndim, classes,
-                                      smoothing, w)
+            raise RuntimeError(
+                f"{op}: probability targets must have the input's shape {list(x.shape)}, "
+                f"got {list(target.shape)}"
+            )
+        a = _probability_coefficients(
+            array_math(x), target.astype(dtype, copy=False), x.ndim, classes, smoothing, w
+        )
         out_shape = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
         return a, float(a.shape[0]), out_shape
     if target.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: expected class-index targets of an integer dtype (int64), got {target.dtype}")
+        raise RuntimeError(
+            f"{op}: expected class-index targets of an integer dtype (int64), got {target.dtype}"
+        )
     _check_target_shape(x, target, op)
     t = target.reshape(-1)
     valid = t != ignore_index
@@ -144,8 +151,10 @@ def _coefficients(xp, x, target, weight, ignore_index, smoothing, classes, op):
     safe = xp.where(valid, t, 0)
     bad = (safe < 0) | (safe >= classes)
     if bad.any():
-        raise IndexError(f"{op}: Target {int(t[bad][0])} is out of bounds: class indices must be in "
-                         f"[0, {classes - 1}] (or equal ignore_index={ignore_index})")
+        raise IndexError(
+            f"{op}: Target {int(t[bad][0])} is out of bounds: class indices must be in "
+            f"[0, {classes - 1}] (or equal ignore_index={ignore_index})"
+        )
     picked = xp.ones(rows, dtype=dtype) if w is None else w[safe]
     picked = picked * valid
     a = xp.zeros((rows, classes), dtype=dtype)
@@ -161,12 +170,16 @@ def _check_target_shape(x, target, op):
     else:
         ok = target.shape == (x.shape[0],) + tuple(x.shape[2:])
         if target.ndim >= 1 and target.shape[0] != x.shape[0]:
-            raise ValueError(f"{op}: Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                             f"({target.shape[0]}).")
+            raise ValueError(
+                f"{op}: Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                f"({target.shape[0]})."
+            )
     if not ok:
         want = [] if x.ndim == 1 else [x.shape[0]] + list(x.shape[2:])
-        raise RuntimeError(f"{op}: class-index targets for input of shape {list(x.shape)} must have shape "
-                           f"{want} (the input's shape without the class dimension 1), got {list(target.shape)}")
+        raise RuntimeError(
+            f"{op}: class-index targets for input of shape {list(x.shape)} must have shape "
+            f"{want} (the input's shape without the class dimension 1), got {list(target.shape)}"
+        )
 
 
 def _reduce_rows(xp, losses, reduction, denom, out_shape):
@@ -181,7 +194,7 @@ def _reduce_rows(xp, losses, reduction, denom, out_shape):
 
 # --------------------------------------------------------------------------- element-wise losses
 class _PointwiseLoss(Op):
-    """``loss = reduce(l(x, t) * weight)``; subclasses give ``l`` (arrays) and ``dl/dx``, ``dl/dt`` (either math)."""
+    """``reduce(l(x, t) * weight)``: subclasses give ``l`` (arrays), ``dl/dx`` and ``dl/dt`` (either math)."""
 
     @classmethod
     def forward(cls, ctx, x, t, weight, reduction, *params):
@@ -281,7 +294,7 @@ class L1Loss(_PointwiseLoss):
 
 
 class HuberLoss(_PointwiseLoss):
-    """Huber (``delta``) and smooth L1 (``beta``): ``smooth_l1 = huber / beta``; quadratic inside, linear out."""
+    """Huber (``delta``) and smooth L1 (``beta``, = huber / beta): quadratic inside, linear outside."""
 
     label = "huber_loss"
 
@@ -376,7 +389,7 @@ class KlDivLoss(_PointwiseLoss):
         return m.where(positive, m.log(m.where(positive, t, 1.0)) + 1, 0.0) - x
 
 
-# --------------------------------------------------------------------------- the functions (nn.functional's names)
+# ----------------------------------------------------------------- the functions (nn.functional's names)
 def _reduction(size_average, reduce, reduction: str, op: str, extra: tuple = ()) -> str:
     """PyTorch's legacy ``size_average``/``reduce`` pair folded into ``reduction``."""
     if size_average is not None or reduce is not None:
@@ -391,32 +404,55 @@ def _array_or_none(t):
     return None if t is None else raw(t)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                  reduction: str = "mean", label_smoothing: float = 0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
     """Cross-entropy from logits: one fused, stable log-softmax + NLL (class indices or probabilities)."""
     reduction = _reduction(size_average, reduce, reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_input(input, "cross_entropy")
-    return ClassLoss.apply(input, target, _array_or_none(weight), ignore_index, reduction, label_smoothing, True)
+    return ClassLoss.apply(
+        input, target, _array_or_none(weight), ignore_index, reduction, label_smoothing, True
+    )
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-             reduction: str = "mean"):
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, ...) at class indices ``target``."""
     reduction = _reduction(size_average, reduce, reduction, "nll_loss")
     _check_class_input(input, "nll_loss")
     if target.array.dtype.kind == "f":
-        raise RuntimeError("nll_loss: expected class-index targets of an integer dtype (int64), got floating "
-                           f"{target.dtype}; for probability targets use cross_entropy")
+        raise RuntimeError(
+            "nll_loss: expected class-index targets of an integer dtype (int64), got floating "
+            f"{target.dtype}; for probability targets use cross_entropy"
+        )
     return ClassLoss.apply(input, target, _array_or_none(weight), ignore_index, reduction, 0.0, False)
 
 
 def _check_class_input(input, op):
     if input.array.ndim == 0:
-        raise ValueError(f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...); got a 0-d tensor")
+        raise ValueError(
+            f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...); got a 0-d tensor"
+        )
     if input.array.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating input (logits or log-probabilities), got {input.dtype}")
+        raise RuntimeError(
+            f"{op}: expected a floating input (logits or log-probabilities), got {input.dtype}"
+        )
 
 
 def _pointwise(cls, op, input, target, reduction, weight=None, *params):
@@ -429,8 +465,10 @@ def _pointwise(cls, op, input, target, reduction, weight=None, *params):
     try:
         _broadcast_shape(input.array.shape, target.array.shape)
     except ValueError:
-        raise ValueError(f"{op}: the input's shape {list(input.shape)} and the target's {list(target.shape)} can't "
-                         "be broadcast together (they should usually be equal)") from None
+        raise ValueError(
+            f"{op}: the input's shape {list(input.shape)} and the target's {list(target.shape)} can't "
+            "be broadcast together (they should usually be equal)"
+        ) from None
     if target.array.dtype != input.array.dtype:
         target = target.to(input.dtype)
     return cls.apply(input, target, None if weight is None else raw(weight), reduction, *params)
@@ -470,24 +508,33 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """BCE of probabilities in [0, 1]; each log is clamped at -100 so a 0 or 1 never gives inf."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if input.array.shape != target.array.shape:
-        raise ValueError(f"binary_cross_entropy: Using a target size ({list(target.shape)}) that is different to "
-                         f"the input size ({list(input.shape)}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"binary_cross_entropy: Using a target size ({list(target.shape)}) that is different to "
+            f"the input size ({list(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
     x = input.array
     if x.size and (bool((x < 0).any()) or bool((x > 1).any())):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities; "
-                           "for logits use binary_cross_entropy_with_logits)")
+        raise RuntimeError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities; "
+            "for logits use binary_cross_entropy_with_logits)"
+        )
     return _pointwise(BceLoss, "binary_cross_entropy", input, target, reduction, weight)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction: str = "mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
+):
     """BCE on logits in one stable step (log-sum-exp form); ``pos_weight`` scales the positive term."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     if input.array.shape != target.array.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be the same as "
-                         f"input size ({list(input.shape)})")
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be the same as "
+            f"input size ({list(input.shape)})"
+        )
     pw = None if pos_weight is None else raw(pos_weight).astype(input.array.dtype, copy=False)
-    return _pointwise(BceWithLogitsLoss, "binary_cross_entropy_with_logits", input, target, reduction, weight, pw)
+    return _pointwise(
+        BceWithLogitsLoss, "binary_cross_entropy_with_logits", input, target, reduction, weight, pw
+    )
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):

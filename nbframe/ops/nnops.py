@@ -345,8 +345,9 @@ def _softmax_dim(dim, ndim: int, op: str) -> int:
         return 0 if ndim in (0, 1, 3) else 1
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
     return dim % n
 
 
@@ -444,8 +445,10 @@ class Linear(Op):
     @staticmethod
     def forward(ctx, x, w, b):
         if x.dtype != w.dtype:
-            raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got {x.dtype} (input) "
-                               f"and {w.dtype} (weight)")
+            raise RuntimeError(
+                f"linear: mat1 and mat2 must have the same dtype, but got {x.dtype} (input) "
+                f"and {w.dtype} (weight)"
+            )
         if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
             left = "x".join(map(str, (-1 if x.ndim > 2 else x.shape[0], x.shape[-1]) if x.ndim else ()))
             raise RuntimeError(
@@ -774,15 +777,17 @@ def _keep_mask(x, shape, p: float):
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (identity when not training)."""
+    """Zero each element with probability ``p``, scale the rest by ``1/(1-p)``; identity when not training."""
     return _dropout(input, p, training, inplace, input.array.shape, "dropout")
 
 
 def _channel_dropout(input, p, training, inplace, batched_ndim: int, op: str):
     shape = input.array.shape
     if input.array.ndim not in (batched_ndim - 1, batched_ndim):
-        raise RuntimeError(f"{op}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a "
-                           f"{input.array.ndim}D input of shape {list(shape)}")
+        raise RuntimeError(
+            f"{op}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a "
+            f"{input.array.ndim}D input of shape {list(shape)}"
+        )
     lead = 2 if input.array.ndim == batched_ndim else 1
     mask_shape = shape[:lead] + (1,) * (len(shape) - lead)
     return _dropout(input, p, training, inplace, mask_shape, op)
@@ -809,8 +814,10 @@ def bilinear(input1, input2, weight, bias=None):
     out_features, in1, in2 = weight.shape
     lead = tuple(input1.shape[:-1])
     if input1.shape[-1] != in1 or input2.shape[-1] != in2 or tuple(input2.shape[:-1]) != lead:
-        raise RuntimeError(f"bilinear: inputs of shape {list(input1.shape)} and {list(input2.shape)} don't match "
-                           f"the weight's (out, in1, in2) = {list(weight.shape)}: expected [*, {in1}] and [*, {in2}]")
+        raise RuntimeError(
+            f"bilinear: inputs of shape {list(input1.shape)} and {list(input2.shape)} don't match "
+            f"the weight's (out, in1, in2) = {list(weight.shape)}: expected [*, {in1}] and [*, {in2}]"
+        )
     x1 = input1.reshape(-1, in1)
     x2 = input2.reshape(-1, in2)
     w = weight.permute(1, 0, 2).reshape(in1, out_features * in2)
@@ -820,24 +827,36 @@ def bilinear(input1, input2, weight, bias=None):
     return out.reshape(lead + (out_features,))
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False):
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+):
     """Rows of ``weight`` at the integer indices ``input``; rows at ``padding_idx`` get no gradient."""
     idx = input.array if hasattr(input, "array") else input
     if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
         kind = getattr(getattr(input, "dtype", None), "name", type(input).__name__)
         raise RuntimeError(f"embedding: expected integer indices (int64 or int32), got {kind}")
     if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported by nbframe")
+        raise NotImplementedError(
+            "embedding: scale_grad_by_freq and sparse gradients are not supported by nbframe"
+        )
     rows = weight.array.shape[0]
     if idx.size and (int(idx.min()) < -rows or int(idx.max()) >= rows):
         bad = int(idx.max()) if int(idx.max()) >= rows else int(idx.min())
-        raise IndexError(f"embedding: index {bad} is out of range for a table of {rows} rows "
-                         f"(valid indices are 0 to {rows - 1})")
+        raise IndexError(
+            f"embedding: index {bad} is out of range for a table of {rows} rows "
+            f"(valid indices are 0 to {rows - 1})"
+        )
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
-            raise ValueError(f"embedding: padding_idx must be within the number of embeddings ({rows}), "
-                             f"got {padding_idx}")
+            raise ValueError(
+                f"embedding: padding_idx must be within the number of embeddings ({rows}), got {padding_idx}"
+            )
         padding_idx %= rows
     idx = idx % rows if idx.size and int(idx.min()) < 0 else idx
     if max_norm is not None:
@@ -864,12 +883,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     x_shape = input.array.shape
     k = len(shape)
-    if k == 0 or x_shape[len(x_shape) - k:] != shape or len(x_shape) < k:
-        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(x_shape)}")
+    if k == 0 or x_shape[len(x_shape) - k :] != shape or len(x_shape) < k:
+        raise RuntimeError(
+            f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(x_shape)}"
+        )
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != shape:
-            raise RuntimeError(f"layer_norm: {name} of shape {list(p.shape)} must have normalized_shape {list(shape)}")
+            raise RuntimeError(
+                f"layer_norm: {name} of shape {list(p.shape)} must have normalized_shape {list(shape)}"
+            )
     size = _numel(shape)
     rows = input.array.size // size if size else 0
     spec = ((rows, size), (1,), shape, tuple(range(len(x_shape) - k)), shape)
@@ -883,8 +906,10 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {list(x_shape)}")
     n, c = x_shape[:2]
     if c % num_groups:
-        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but "
-                           f"got input of shape {list(x_shape)} and num_groups={num_groups}")
+        raise RuntimeError(
+            f"group_norm: Expected number of channels in input to be divisible by num_groups, but "
+            f"got input of shape {list(x_shape)} and num_groups={num_groups}"
+        )
     spec = ((n, num_groups, -1), (2,), _channel_view(x_shape), _channel_axes(x_shape), (c,))
     return NormAffine.apply(input, weight, bias, spec, float(eps))[0]
 
@@ -897,23 +922,39 @@ def _channel_axes(x_shape):
     return (0,) + tuple(range(2, len(x_shape)))
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5):
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
     """Batch statistics per channel in training (updating the running ones in place), running ones in eval."""
     x_shape = input.array.shape
     if len(x_shape) < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {list(x_shape)}")
     c = x_shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and tuple(t.shape) != (c,):
-            raise RuntimeError(f"batch_norm: {name} should contain {c} elements (one per channel of input "
-                               f"{list(x_shape)}), not {t.array.size}")
+            raise RuntimeError(
+                f"batch_norm: {name} should contain {c} elements (one per channel of input "
+                f"{list(x_shape)}), not {t.array.size}"
+            )
     view, axes = _channel_view(x_shape), _channel_axes(x_shape)
     if training:
         count = input.array.size // c if c else 0
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x_shape)}")
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {list(x_shape)}"
+            )
         out, mean, var = NormAffine.apply(input, weight, bias, (x_shape, axes, view, axes, (c,)), float(eps))
         if running_mean is not None:
             _update_running(running_mean, mean.array.reshape(c), momentum)
@@ -921,8 +962,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_var, var.array.reshape(c) * (count / (count - 1)), momentum)
         return out
     if running_mean is None or running_var is None:
-        raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
-                           "(training=False)")
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be given in evaluation mode (training=False)"
+        )
     xp = get_array_module(input.array)
     dtype = input.array.dtype
     rstd = (1.0 / xp.sqrt(running_var.array.astype(dtype) + eps)).reshape(view)
@@ -948,20 +990,23 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     return input / _ew.clamp_min(norm(input, p, dim, keepdim=True), eps).expand_as(input)
 
 
-# --------------------------------------------------------------------------- functions: one_hot, pad, attention
+# ----------------------------------------------------------------- functions: one_hot, pad, attention
 def one_hot(tensor, num_classes: int = -1):
     """int64 one-hot vectors along a new last dimension."""
     idx = tensor.array
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"one_hot is only applicable to index tensor (an integer dtype), got {tensor.dtype}")
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor (an integer dtype), got {tensor.dtype}"
+        )
     xp = get_array_module(idx)
     if idx.size and int(idx.min()) < 0:
         raise RuntimeError("one_hot: Class values must be non-negative.")
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     elif idx.size and int(idx.max()) >= num_classes:
-        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}); "
-                           f"got {int(idx.max())}")
+        raise RuntimeError(
+            f"one_hot: Class values must be smaller than num_classes ({num_classes}); got {int(idx.max())}"
+        )
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return _fn._wrap(out, False, None, 0)
 
@@ -1005,16 +1050,19 @@ def pad(input, pad, mode: str = "constant", value=None):
     pad = tuple(int(p) for p in pad)
     ndim = input.array.ndim
     if len(pad) % 2 or len(pad) // 2 > ndim:
-        raise RuntimeError(f"pad: Padding length must be divisible by 2 and at most twice the number of "
-                           f"dimensions ({ndim}) of the input, got {len(pad)}")
+        raise RuntimeError(
+            f"pad: Padding length must be divisible by 2 and at most twice the number of "
+            f"dimensions ({ndim}) of the input, got {len(pad)}"
+        )
     pairs = [(0, 0)] * ndim
     for k in range(len(pad) // 2):
         pairs[ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
     if mode == "constant":
         return ConstantPad.apply(input, tuple(pairs), 0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', 'reflect', 'replicate' "
-                                  "or 'circular'")
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is not supported; use 'constant', 'reflect', 'replicate' or 'circular'"
+        )
     if value not in (None, 0):
         raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
     xp = get_array_module(input.array)
@@ -1023,16 +1071,28 @@ def pad(input, pad, mode: str = "constant", value=None):
         if lo or hi:
             n = input.array.shape[axis]
             if mode == "reflect" and (lo >= n or hi >= n):
-                raise RuntimeError(f"pad: Padding size should be less than the corresponding input dimension, "
-                                   f"but got: padding ({lo}, {hi}) at dimension {axis} of input {list(input.shape)}")
+                raise RuntimeError(
+                    f"pad: Padding size should be less than the corresponding input dimension, "
+                    f"but got: padding ({lo}, {hi}) at dimension {axis} of input {list(input.shape)}"
+                )
             if mode == "circular" and (lo > n or hi > n):
-                raise RuntimeError(f"pad: circular padding ({lo}, {hi}) can't exceed the size {n} of dimension {axis}")
+                raise RuntimeError(
+                    f"pad: circular padding ({lo}, {hi}) can't exceed the size {n} of dimension {axis}"
+                )
             out = TakeAlong.apply(out, _pad_index(xp, n, lo, hi, mode), axis)
     return out
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale=None, enable_gqa: bool = False):
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale=None,
+    enable_gqa: bool = False,
+):
     """``softmax(q k^T * scale + mask) v``, with an optional causal mask and dropout on the weights."""
     from .linalg import Matmul
 
@@ -1044,7 +1104,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     xp = get_array_module(query.array)
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
+            raise RuntimeError(
+                "scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both"
+            )
         keep = xp.tril(xp.ones((q_len, k_len), dtype=bool))
         scores = scores + xp.where(keep, 0.0, -math.inf).astype(query.array.dtype)
     elif attn_mask is not None:

@@ -45,8 +45,13 @@ def test_linear_shape_error_names_both_shapes():
 
 
 def test_bilinear_matches_torch():
-    check(lambda m, a, b, w, bias: F(m).bilinear(a, b, w, bias),
-          R.normal(size=(3, 2)), R.normal(size=(3, 4)), R.normal(size=(5, 2, 4)), R.normal(size=(5,)))
+    check(
+        lambda m, a, b, w, bias: F(m).bilinear(a, b, w, bias),
+        R.normal(size=(3, 2)),
+        R.normal(size=(3, 4)),
+        R.normal(size=(5, 2, 4)),
+        R.normal(size=(5,)),
+    )
 
 
 def test_embedding_lookup_and_scatter_add_gradient():
@@ -57,7 +62,9 @@ def test_embedding_lookup_and_scatter_add_gradient():
 def test_embedding_padding_row_gets_no_gradient():
     idx = np.array([1, 3, 3, 0])
     # No gradcheck: by design the gradient is not the derivative at the padding row.
-    check(lambda m, w: F(m).embedding(m.tensor(idx), w, padding_idx=3), R.normal(size=(4, 2)), gradcheck=False)
+    check(
+        lambda m, w: F(m).embedding(m.tensor(idx), w, padding_idx=3), R.normal(size=(4, 2)), gradcheck=False
+    )
 
 
 def test_embedding_max_norm_renormalises_looked_up_rows_like_torch():
@@ -79,7 +86,9 @@ def test_embedding_out_of_range_index_is_a_clear_error():
 def test_layer_norm_matches_torch_over_one_and_two_dims():
     x = R.normal(size=(2, 3, 4))
     check(lambda m, x, w, b: F(m).layer_norm(x, (4,), w, b), x, R.normal(size=4), R.normal(size=4))
-    check(lambda m, x, w, b: F(m).layer_norm(x, (3, 4), w, b), x, R.normal(size=(3, 4)), R.normal(size=(3, 4)))
+    check(
+        lambda m, x, w, b: F(m).layer_norm(x, (3, 4), w, b), x, R.normal(size=(3, 4)), R.normal(size=(3, 4))
+    )
     check(lambda m, x: F(m).layer_norm(x, (4,)), x)
 
 
@@ -101,8 +110,12 @@ def test_layer_norm_shape_error_is_torchs():
 
 
 def test_group_norm_matches_torch():
-    check(lambda m, x, w, b: F(m).group_norm(x, 2, w, b, eps=1e-3),
-          R.normal(size=(2, 4, 3)), R.normal(size=4), R.normal(size=4))
+    check(
+        lambda m, x, w, b: F(m).group_norm(x, 2, w, b, eps=1e-3),
+        R.normal(size=(2, 4, 3)),
+        R.normal(size=4),
+        R.normal(size=4),
+    )
 
 
 def test_batch_norm_training_updates_running_stats_like_torch():

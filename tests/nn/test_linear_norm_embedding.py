@@ -97,11 +97,14 @@ def test_embedding_from_pretrained_freezes_by_default():
     assert nf.nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
 
 
-@pytest.mark.parametrize("args, kwargs, shape", [
-    ((4,), {}, (2, 3, 4)),
-    (((3, 4),), {"elementwise_affine": False}, (2, 3, 4)),
-    ((4,), {"bias": False}, (5, 4)),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, shape",
+    [
+        ((4,), {}, (2, 3, 4)),
+        (((3, 4),), {"elementwise_affine": False}, (2, 3, 4)),
+        ((4,), {"bias": False}, (5, 4)),
+    ],
+)
 def test_layer_norm_matches_torch(args, kwargs, shape):
     ours, theirs = _pair("LayerNorm", *args, **kwargs)
     with nf.no_grad():
@@ -119,8 +122,9 @@ def test_group_norm_matches_torch(kwargs):
     assert repr(ours) == repr(theirs)
 
 
-@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)),
-                                         ("BatchNorm2d", (4, 3, 2, 2))])
+@pytest.mark.parametrize(
+    "name, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (4, 3, 2, 2))]
+)
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batch_norm_training_steps_then_eval_match_torch(name, shape, momentum):
     ours, theirs = _pair(name, 3, momentum=momentum)
@@ -149,10 +153,25 @@ def test_batch_norm_wrong_channels_is_a_clear_error():
         nf.nn.BatchNorm2d(3)(nf.ones(2, 4, 2, 2))
 
 
-@pytest.mark.parametrize("name, args", [("ReLU", ()), ("ReLU6", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.5,)),
-                                        ("GELU", ("tanh",)), ("SiLU", ()), ("Mish", ()), ("Softplus", (2.0, 5.0)),
-                                        ("Tanh", ()), ("Sigmoid", ()), ("Hardtanh", (-0.5, 0.5)),
-                                        ("Softmax", (1,)), ("LogSoftmax", (1,)), ("LogSigmoid", ())])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("ReLU", ()),
+        ("ReLU6", ()),
+        ("LeakyReLU", (0.2,)),
+        ("ELU", (0.5,)),
+        ("GELU", ("tanh",)),
+        ("SiLU", ()),
+        ("Mish", ()),
+        ("Softplus", (2.0, 5.0)),
+        ("Tanh", ()),
+        ("Sigmoid", ()),
+        ("Hardtanh", (-0.5, 0.5)),
+        ("Softmax", (1,)),
+        ("LogSoftmax", (1,)),
+        ("LogSigmoid", ()),
+    ],
+)
 def test_activation_modules_match_torch(name, args):
     ours, theirs = _pair(name, *args)
     _run_both(ours, theirs, R.normal(size=(3, 4)))
@@ -177,9 +196,14 @@ def test_dropout_module_follows_train_and_eval():
 
 
 LOSSES = [
-    ("MSELoss", {}, "float"), ("L1Loss", {"reduction": "sum"}, "float"), ("SmoothL1Loss", {"beta": 0.5}, "float"),
-    ("HuberLoss", {"delta": 0.5}, "float"), ("BCEWithLogitsLoss", {}, "binary"), ("BCELoss", {}, "prob"),
-    ("KLDivLoss", {"reduction": "batchmean"}, "prob"), ("CrossEntropyLoss", {"label_smoothing": 0.1}, "class"),
+    ("MSELoss", {}, "float"),
+    ("L1Loss", {"reduction": "sum"}, "float"),
+    ("SmoothL1Loss", {"beta": 0.5}, "float"),
+    ("HuberLoss", {"delta": 0.5}, "float"),
+    ("BCEWithLogitsLoss", {}, "binary"),
+    ("BCELoss", {}, "prob"),
+    ("KLDivLoss", {"reduction": "batchmean"}, "prob"),
+    ("CrossEntropyLoss", {"label_smoothing": 0.1}, "class"),
     ("NLLLoss", {"reduction": "none"}, "class"),
 ]
 
@@ -188,8 +212,12 @@ LOSSES = [
 def test_loss_modules_match_torch(name, kwargs, kind):
     torch = torch_or_skip()
     x = R.uniform(0.1, 0.9, size=(4, 3)) if name == "BCELoss" else R.normal(size=(4, 3))
-    t = {"float": R.normal(size=(4, 3)), "binary": (R.uniform(size=(4, 3)) > 0.5) * 1.0,
-         "prob": R.uniform(size=(4, 3)), "class": np.array([0, 2, 1, 1])}[kind]
+    t = {
+        "float": R.normal(size=(4, 3)),
+        "binary": (R.uniform(size=(4, 3)) > 0.5) * 1.0,
+        "prob": R.uniform(size=(4, 3)),
+        "class": np.array([0, 2, 1, 1]),
+    }[kind]
     results = []
     for m in (nf, torch):
         inp = m.tensor(x, requires_grad=True)

@@ -26,17 +26,27 @@ def test_cross_entropy_class_indices(reduction):
 def test_cross_entropy_weight_ignore_index_and_label_smoothing(reduction):
     t = np.array([0, 2, -100, 1, 2])
     w = np.array([0.5, 2.0, 1.5])
-    check(lambda m, x: F(m).cross_entropy(x, m.tensor(t), weight=m.tensor(w), reduction=reduction,
-                                          label_smoothing=0.2), R.normal(size=(5, 3)))
-    check(lambda m, x: F(m).cross_entropy(x, m.tensor(np.array([0, 2, 3, 1, 3])), ignore_index=3,
-                                          reduction=reduction), R.normal(size=(5, 4)))
+    check(
+        lambda m, x: F(m).cross_entropy(
+            x, m.tensor(t), weight=m.tensor(w), reduction=reduction, label_smoothing=0.2
+        ),
+        R.normal(size=(5, 3)),
+    )
+    check(
+        lambda m, x: F(m).cross_entropy(
+            x, m.tensor(np.array([0, 2, 3, 1, 3])), ignore_index=3, reduction=reduction
+        ),
+        R.normal(size=(5, 4)),
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_spatial_inputs(reduction):
     t = R.integers(0, 3, size=(2, 2, 2))
-    check(lambda m, x: F(m).cross_entropy(x, m.tensor(t), reduction=reduction, label_smoothing=0.1),
-          R.normal(size=(2, 3, 2, 2)))
+    check(
+        lambda m, x: F(m).cross_entropy(x, m.tensor(t), reduction=reduction, label_smoothing=0.1),
+        R.normal(size=(2, 3, 2, 2)),
+    )
 
 
 def test_cross_entropy_unbatched_input():
@@ -46,8 +56,13 @@ def test_cross_entropy_unbatched_input():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_probability_targets_with_target_gradient(reduction):
     p = R.dirichlet(np.ones(3), size=4)
-    check(lambda m, x, p: F(m).cross_entropy(x, p, weight=m.tensor([1.0, 2.0, 0.5]), reduction=reduction,
-                                             label_smoothing=0.1), R.normal(size=(4, 3)), p)
+    check(
+        lambda m, x, p: F(m).cross_entropy(
+            x, p, weight=m.tensor([1.0, 2.0, 0.5]), reduction=reduction, label_smoothing=0.1
+        ),
+        R.normal(size=(4, 3)),
+        p,
+    )
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
@@ -82,8 +97,12 @@ def test_cross_entropy_bad_target_errors():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss_matches_torch(reduction):
     t = np.array([1, 0, 2, -100])
-    check(lambda m, x: F(m).nll_loss(x, m.tensor(t), weight=m.tensor(np.array([1.0, 3.0, 0.5])), reduction=reduction),
-          R.normal(size=(4, 3)))
+    check(
+        lambda m, x: F(m).nll_loss(
+            x, m.tensor(t), weight=m.tensor(np.array([1.0, 3.0, 0.5])), reduction=reduction
+        ),
+        R.normal(size=(4, 3)),
+    )
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:reduction. .mean. divides")
@@ -110,7 +129,7 @@ def test_pointwise_loss_matches_torch(name, reduction):
 def test_binary_cross_entropy_with_weight_and_probabilities():
     x, t, w = R.uniform(0.05, 0.95, size=(3, 4)), R.uniform(size=(3, 4)), R.uniform(size=(3, 4))
     for r in REDUCTIONS:
-        check(lambda m, x, t: F(m).binary_cross_entropy(x, t, weight=m.tensor(w), reduction=r), x, t)
+        check(lambda m, x, t, r=r: F(m).binary_cross_entropy(x, t, weight=m.tensor(w), reduction=r), x, t)
 
 
 def test_binary_cross_entropy_clamps_log_at_minus_100():
@@ -125,8 +144,9 @@ def test_bce_with_logits_pos_weight_and_extreme_logits():
     x, t = R.normal(size=(3, 4)) * 3, (R.uniform(size=(3, 4)) > 0.5).astype(float)
     pw = np.array([0.5, 1.0, 2.0, 3.0])
     check(lambda m, x: F(m).binary_cross_entropy_with_logits(x, m.tensor(t), pos_weight=m.tensor(pw)), x)
-    big = nf.nn.functional.binary_cross_entropy_with_logits(nf.tensor([800.0, -800.0]), nf.tensor([0.0, 1.0]),
-                                                            reduction="none")
+    big = nf.nn.functional.binary_cross_entropy_with_logits(
+        nf.tensor([800.0, -800.0]), nf.tensor([0.0, 1.0]), reduction="none"
+    )
     np.testing.assert_allclose(big.numpy(), [800.0, 800.0])
 
 

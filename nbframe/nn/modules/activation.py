@@ -9,8 +9,22 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus", "Tanh", "Sigmoid",
-           "Hardtanh", "LogSigmoid", "Softmax", "LogSoftmax"]
+__all__ = [
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Softplus",
+    "Tanh",
+    "Sigmoid",
+    "Hardtanh",
+    "LogSigmoid",
+    "Softmax",
+    "LogSoftmax",
+]
 
 
 class _Inplace(Module):

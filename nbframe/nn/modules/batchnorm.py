@@ -21,9 +21,18 @@ __all__ = ["BatchNorm1d", "BatchNorm2d"]
 class _BatchNorm(Module):
     _accepted_dims: tuple = ()
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
-                 bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -66,11 +75,15 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() not in self._accepted_dims:
             want = " or ".join(f"{d}D" for d in self._accepted_dims)
-            raise ValueError(f"{type(self).__name__}: expected {want} input (got {input.dim()}D input of "
-                             f"shape {list(input.shape)})")
+            raise ValueError(
+                f"{type(self).__name__}: expected {want} input (got {input.dim()}D input of "
+                f"shape {list(input.shape)})"
+            )
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}): expected {self.num_features} "
-                             f"channels in dimension 1, got input of shape {list(input.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected {self.num_features} "
+                f"channels in dimension 1, got input of shape {list(input.shape)}"
+            )
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -82,12 +95,22 @@ class _BatchNorm(Module):
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

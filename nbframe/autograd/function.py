@@ -218,7 +218,7 @@ class Node:
                 saved.append((_OTHER, value, None, None))
                 continue
             for a in args:
-                if a is value or (isinstance(a, _Tensor) and a.array is value):
+                if isinstance(a, _Tensor) and (a is value or a.array is value):
                     version = a._version
                     saved.append((_INPUT, a, version, version[0]))
                     break

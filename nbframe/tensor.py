@@ -495,6 +495,21 @@ class Tensor:
     def __ipow__(self, other):
         return self.pow_(other)
 
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 

@@ -81,7 +81,9 @@ def fill_(tensor, value):
         tensor.array.fill(value)
         tensor._version[0] += 1
         return tensor
-    return apply_inplace(tensor, lambda t: t * 0 + value, "fill_")
+    from ..creation import full_like
+
+    return apply_inplace(tensor, lambda t: full_like(t, value), "fill_")
 
 
 def copy_(tensor, src, non_blocking: bool = False):
@@ -103,8 +105,12 @@ def copy_(tensor, src, non_blocking: bool = False):
                                f"the destination's shape {list(shape)}") from None
         tensor._version[0] += 1
         return tensor
-    return apply_inplace(tensor, lambda t: src.expand(shape) + t.detach() * 0 if src.array.shape != shape
-                         else src + t.detach() * 0, "copy_")
+    from .conversion import clone
+
+    # The result depends on src alone (its history replaces tensor's); never on the old values,
+    # which may hold NaN or inf.
+    return apply_inplace(tensor, lambda t: clone(src.expand(shape) if src.array.shape != shape else src),
+                         "copy_")
 
 
 def _random_fill(tensor, draw):

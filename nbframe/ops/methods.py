@@ -18,7 +18,10 @@ INPLACE = (
     "asin", "acos", "atan", "fmod", "remainder", "t", "transpose", "squeeze", "unsqueeze", "copysign",
     "logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge", "hardtanh",
     "leaky_relu", "elu", "silu", "gelu", "mish", "nan_to_num", "floor_divide", "true_divide", "erf",
-    "exponential", "sub", "subtract", "multiply", "divide",
+    "exponential", "subtract", "multiply", "divide", "atan2", "asinh", "acosh", "atanh", "logical_xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "exp2", "erfc", "fix", "sgn", "absolute",
+    "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "cumsum", "cumprod",
+    "index_add", "index_put", "masked_scatter",
 )
 
 

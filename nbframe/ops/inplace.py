@@ -16,10 +16,21 @@ _state = grad_mode._state
 
 
 def check_inplace(tensor, op: str) -> None:
-    if _state.enabled and tensor.requires_grad and tensor.grad_fn is None:
+    if not _state.enabled:
+        return
+    fn = tensor.grad_fn
+    if tensor.requires_grad and fn is None:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in an in-place operation ({op}). "
             "Wrap it in `with torch.no_grad():` (as optimizers and nn.init do), or use the out-of-place op."
+        )
+    if fn is not None and fn._is_view:
+        # The base's history would not see the change (PyTorch rebases it; nbframe can't yet):
+        # refuse rather than return a wrong gradient.
+        raise NotImplementedError(
+            f"{op}: changing in place a view ({fn.name()}) of a tensor that is part of an autograd graph "
+            "is not supported yet (the base's gradient would be wrong); use the out-of-place op "
+            "(y = y * 2 instead of y.mul_(2)), or clone() the view first"
         )
 
 

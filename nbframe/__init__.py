@@ -21,7 +21,9 @@ from .autograd import (
     enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from .creation import *
-from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from .io import load, save
 from .ops import *
 from . import autograd, ops
@@ -63,12 +65,12 @@ def __getattr__(name: str):
 
 def load_ipython_extension(ipython) -> None:
     """``%load_ext nbframe``: register the magics and rich displays."""
-    from .magics import load_ipython_extension as load
+    from .magics import load_ipython_extension as load_extension
 
-    load(ipython)
+    load_extension(ipython)
 
 
 def unload_ipython_extension(ipython) -> None:
-    from .magics import unload_ipython_extension as unload
+    from .magics import unload_ipython_extension as unload_extension
 
-    unload(ipython)
+    unload_extension(ipython)

@@ -187,7 +187,9 @@ class Node:
             # One output, the common case.
             diff = outputs.dtype.kind == "f" and not self._non_differentiable
             # A view shares its base's version counter.
-            result = _wrap(outputs, diff, self if diff else None, 0, args[0]._version if self._is_view else None)
+            result = _wrap(
+                outputs, diff, self if diff else None, 0, args[0]._version if self._is_view else None
+            )
             if self._to_save is not None:
                 self._saved = self._resolve_saved(args, (outputs,), (result,))
                 self._to_save = None

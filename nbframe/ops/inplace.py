@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..autograd import grad_mode
 
-__all__ = ['zero_', 'fill_', 'copy_', 'normal_', 'uniform_']
+__all__ = ["zero_", "fill_", "copy_", "normal_", "uniform_"]
 
 _state = grad_mode._state
 
@@ -42,10 +42,16 @@ def apply_inplace(tensor, compute, op: str):
     target = tensor.array
     if out.shape != target.shape:
         raise RuntimeError(
-            f"{op}: output with shape {list(target.shape)} doesn't match the broadcast shape {list(out.shape)}"
+            f"{op}: output with shape {list(target.shape)} doesn't match "
+            f"the broadcast shape {list(out.shape)}"
         )
     if out.dtype != target.dtype:
-        if out.dtype.kind == "f" and target.dtype.kind in "iub" or out.dtype.kind in "iu" and target.dtype.kind == "b":
+        if (
+            out.dtype.kind == "f"
+            and target.dtype.kind in "iub"
+            or out.dtype.kind in "iu"
+            and target.dtype.kind == "b"
+        ):
             from .. import dtypes
 
             raise RuntimeError(
@@ -112,16 +118,19 @@ def copy_(tensor, src, non_blocking: bool = False):
         try:
             tensor.array[...] = src.array
         except ValueError:
-            raise RuntimeError(f"copy_: the source's shape {list(src.array.shape)} can't be broadcast to "
-                               f"the destination's shape {list(shape)}") from None
+            raise RuntimeError(
+                f"copy_: the source's shape {list(src.array.shape)} can't be broadcast to "
+                f"the destination's shape {list(shape)}"
+            ) from None
         tensor._version[0] += 1
         return tensor
     from .conversion import clone
 
     # The result depends on src alone (its history replaces tensor's); never on the old values,
     # which may hold NaN or inf.
-    return apply_inplace(tensor, lambda t: clone(src.expand(shape) if src.array.shape != shape else src),
-                         "copy_")
+    return apply_inplace(
+        tensor, lambda t: clone(src.expand(shape) if src.array.shape != shape else src), "copy_"
+    )
 
 
 def _random_fill(tensor, draw):
@@ -136,15 +145,25 @@ def _random_fill(tensor, draw):
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, generator=None):
     from ..creation import randn
 
-    return _random_fill(tensor, lambda: randn(*tensor.array.shape, generator=generator,
-                                              dtype=tensor.dtype, device=tensor.device) * std + mean)
+    return _random_fill(
+        tensor,
+        lambda: (
+            randn(*tensor.array.shape, generator=generator, dtype=tensor.dtype, device=tensor.device) * std
+            + mean
+        ),
+    )
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, generator=None):
     from ..creation import rand
 
-    return _random_fill(tensor, lambda: rand(*tensor.array.shape, generator=generator,
-                                             dtype=tensor.dtype, device=tensor.device) * (b - a) + a)
+    return _random_fill(
+        tensor,
+        lambda: (
+            rand(*tensor.array.shape, generator=generator, dtype=tensor.dtype, device=tensor.device) * (b - a)
+            + a
+        ),
+    )
 
 
 TENSOR_METHODS = {"zero_": zero_, "fill_": fill_, "copy_": copy_, "normal_": normal_, "uniform_": uniform_}

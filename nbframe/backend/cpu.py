@@ -39,39 +39,62 @@ def window_view(x, kernel: tuple, stride: tuple, dilation: tuple, out_size: tupl
         writeable=False)
 
 
-def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int = 1):
+def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int = 1, batch_last: bool = False):
     """The column matrix of a convolution: ``(G, C/G * kh * kw, N * OH * OW)``, one contiguous copy.
 
-    Rows are (channel, kernel row, kernel column), columns (sample, output row, output column): the
-    layout whose copy reads the input along its rows and whose GEMM output is channel-major.
-    ``x`` must already be padded.
+    Rows are (channel, kernel row, kernel column); columns are (sample, output row, output column),
+    or with ``batch_last`` (output row, output column, sample). The copy moves contiguous runs of OW
+    numbers, or of OW * N with ``batch_last`` (after one small transpose of the input), which is much
+    faster when output rows are short. ``x`` must already be padded.
     """
-    win = window_view(x, kernel, stride, dilation)
-    n, c, oh, ow, kh, kw = win.shape
-    win = win.reshape(n, groups, c // groups, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
-    return _window_xp(x).ascontiguousarray(win).reshape(groups, (c // groups) * kh * kw, n * oh * ow)
+    xp = _window_xp(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    cg = c // groups
+    if batch_last:
+        xt = xp.ascontiguousarray(x.transpose(1, 2, 3, 0))  # (C, H, W, N)
+        sc, sh_, sw_, sn = xt.strides
+        win = xp.lib.stride_tricks.as_strided(
+            xt, (groups, cg, kh, kw, oh, ow, n),
+            (sc * cg, sc, sh_ * dh, sw_ * dw, sh_ * sh, sw_ * sw, sn), writeable=False)
+    else:
+        win = window_view(x, kernel, stride, dilation)
+        win = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return xp.ascontiguousarray(win).reshape(groups, cg * kh * kw, n * oh * ow)
 
 
-def col2im(cols, padded_shape: tuple, stride: tuple, dilation: tuple):
+def col2im(cols, padded_shape: tuple, stride: tuple, dilation: tuple, batch_last: bool = False):
     """The adjoint of ``window_view``: add every window ``cols[n, c, i, j, oh, ow]`` back into the input.
 
-    ``cols`` has shape ``(N, C, kh, kw, OH, OW)`` (any strides); the result has ``padded_shape``.
+    ``cols`` has shape ``(N, C, kh, kw, OH, OW)`` (any strides), or ``(C, kh, kw, OH, OW, N)`` with
+    ``batch_last``; the result has ``padded_shape`` (N, C, H, W), as a view when ``batch_last``.
     One vectorised strided add per kernel position, no loop over the batch.
     """
-    n, c, kh, kw, oh, ow = cols.shape
+    xp = _window_xp(cols)
     (sh, sw), (dh, dw) = stride, dilation
-    out = _window_xp(cols).zeros(padded_shape, dtype=cols.dtype)
+    n, c, hp, wp = padded_shape
+    if batch_last:
+        _, kh, kw, oh, ow, _ = cols.shape
+        out = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    else:
+        _, _, kh, kw, oh, ow = cols.shape
+        out = xp.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
-            out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
-    return out
+            columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            if batch_last:
+                out[:, rows, columns, :] += cols[:, i, j]
+            else:
+                out[:, :, rows, columns] += cols[:, :, i, j]
+    return out.transpose(3, 0, 1, 2) if batch_last else out
 
 
 def window_argmax(windows):
-    """Max-pool forward: the flat index within its window ``(kh * kw)`` of each window's maximum.
+    """The flat index within its window ``(kh * kw)`` of each window's maximum (a NaN counts as the max).
 
-    ``windows`` is ``(..., kh, kw)``; a NaN counts as the maximum, as in PyTorch.
+    ``windows`` is ``(..., kh, kw)``; used where windows differ in size (adaptive max pooling).
     """
     xp = _window_xp(windows)
     flat = windows.reshape(*windows.shape[:-2], -1)

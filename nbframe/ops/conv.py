@@ -45,28 +45,48 @@ def _padded(x, geo: ConvGeometry):
     return cpu.pad_planes(x, geo.padding)
 
 
-def _output_grad_matrix(gy, groups: int):
-    """The output gradient ``(N, O, OH, OW)`` as ``(G, O/G, N * OH * OW)``, matching im2col's columns."""
+def _batch_last(out_width: int) -> bool:
+    """Order the column matrix (output row, output column, sample) when output rows are short.
+
+    im2col and col2im then copy runs of OW * N numbers instead of OW, several times faster for
+    the small feature maps of deeper layers; for wide maps the usual order avoids two transposes.
+    """
+    return out_width < 16
+
+
+def _output_grad_matrix(gy, groups: int, batch_last: bool):
+    """The output gradient ``(N, O, OH, OW)`` as ``(G, O/G, columns)``, in im2col's column order."""
     n, o, oh, ow = gy.shape
-    gy = gy.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
+    gy = gy.reshape(n, groups, o // groups, oh * ow)
+    gy = gy.transpose(1, 2, 3, 0) if batch_last else gy.transpose(1, 2, 0, 3)
     return get_array_module(gy).ascontiguousarray(gy).reshape(groups, o // groups, n * oh * ow)
 
 
+def _output_size(in_hw: tuple, kernel: tuple, geo: ConvGeometry) -> tuple:
+    top, bottom, left, right = geo.padding
+    padded = (in_hw[0] + top + bottom, in_hw[1] + left + right)
+    return tuple((p - d * (k - 1) - 1) // s + 1
+                 for p, d, k, s in zip(padded, geo.dilation, kernel, geo.stride))
+
+
 def conv_forward_array(x, w, b, geo: ConvGeometry):
-    """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``; also returns the column matrix."""
+    """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``: im2col and one GEMM."""
     xp = get_array_module(x)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     g = geo.groups
-    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, g)
-    out = _grouped_matmul(w.reshape(g, o // g, cg * kh * kw), col)  # (G, O/G, N*OH*OW)
-    hp, wp = x.shape[2] + geo.padding[0] + geo.padding[1], x.shape[3] + geo.padding[2] + geo.padding[3]
-    oh = (hp - geo.dilation[0] * (kh - 1) - 1) // geo.stride[0] + 1
-    ow = (wp - geo.dilation[1] * (kw - 1) - 1) // geo.stride[1] + 1
-    y = xp.ascontiguousarray(out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+    oh, ow = _output_size(x.shape[2:], (kh, kw), geo)
+    batch_last = _batch_last(ow)
+    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, g, batch_last)
+    out = _grouped_matmul(w.reshape(g, o // g, cg * kh * kw), col)  # (G, O/G, columns)
+    if batch_last:
+        y = out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    else:
+        y = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    y = xp.ascontiguousarray(y)
     if b is not None:
         y += b.reshape(1, o, 1, 1)
-    return y, col
+    return y
 
 
 def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
@@ -75,22 +95,25 @@ def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
     o, cg, kh, kw = w.shape
     g = geo.groups
     _, _, oh, ow = gy.shape
+    batch_last = _batch_last(ow)
     wm = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
-    cols = _grouped_matmul(wm, _output_grad_matrix(gy, g))  # (G, C/G*kh*kw, N*OH*OW)
-    cols = cols.reshape(g, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, oh, ow)
+    cols = _grouped_matmul(wm, _output_grad_matrix(gy, g, batch_last))  # (G, C/G*kh*kw, columns)
+    if batch_last:
+        cols = cols.reshape(c, kh, kw, oh, ow, n)
+    else:
+        cols = cols.reshape(g, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6)
+        cols = cols.reshape(n, c, kh, kw, oh, ow)
     top, bottom, left, right = geo.padding
-    out = cpu.col2im(cols, (n, c, h + top + bottom, wd + left + right), geo.stride, geo.dilation)
-    if top or bottom or left or right:
-        out = get_array_module(out).ascontiguousarray(out[:, :, top:top + h, left:left + wd])
-    return out
+    out = cpu.col2im(cols, (n, c, h + top + bottom, wd + left + right), geo.stride, geo.dilation, batch_last)
+    return get_array_module(out).ascontiguousarray(out[:, :, top:top + h, left:left + wd])
 
 
-def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry, col=None):
-    """The gradient of the convolution in its weight; ``col`` reuses forward's column matrix."""
+def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry):
+    """The gradient of the convolution in its weight: the output gradient times the column matrix."""
     o, cg, kh, kw = w_shape
-    if col is None:
-        col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, geo.groups)
-    gw = _grouped_matmul(_output_grad_matrix(gy, geo.groups), col.transpose(0, 2, 1))
+    batch_last = _batch_last(gy.shape[3])
+    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, geo.groups, batch_last)
+    gw = _grouped_matmul(_output_grad_matrix(gy, geo.groups, batch_last), col.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 
 
@@ -103,18 +126,18 @@ class Conv2dOp(Op):
     @staticmethod
     def forward(ctx, x, w, b, geo):
         _check_dtypes(x, w, b)
-        y, col = conv_forward_array(x, w, b, geo)
+        # The column matrix is rebuilt in backward rather than kept: it is kh*kw times the input,
+        # and keeping it would put peak memory well above PyTorch's.
         ctx.save_for_backward(x, w)
         ctx.geo = geo
-        ctx.col = col if ctx.needs_input_grad[1] else None
-        return y
+        return conv_forward_array(x, w, b, geo)
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
         gx = ConvInputGrad.apply(gy, w, tuple(x.shape), ctx.geo) if need[0] else None
-        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo, ctx.col) if need[1] else None
+        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo) if need[1] else None
         gb = gy.sum((0, 2, 3)) if need[2] else None
         return gx, gw, gb, None
 
@@ -136,7 +159,7 @@ class ConvInputGrad(Op):
         gy, w = ctx.saved_tensors
         need = ctx.needs_input_grad
         d_gy = Conv2dOp.apply(grad, w, None, ctx.geo) if need[0] else None
-        d_w = ConvWeightGrad.apply(grad, gy, tuple(w.shape), ctx.geo, None) if need[1] else None
+        d_w = ConvWeightGrad.apply(grad, gy, tuple(w.shape), ctx.geo) if need[1] else None
         return d_gy, d_w, None, None
 
 
@@ -146,10 +169,10 @@ class ConvWeightGrad(Op):
     label = "conv2d_weight_grad"
 
     @staticmethod
-    def forward(ctx, x, gy, w_shape, geo, col=None):
+    def forward(ctx, x, gy, w_shape, geo):
         ctx.save_for_backward(x, gy)
         ctx.geo = geo
-        return conv_weight_grad_array(x, gy, w_shape, geo, col)
+        return conv_weight_grad_array(x, gy, w_shape, geo)
 
     @staticmethod
     def backward(ctx, grad):
@@ -157,7 +180,7 @@ class ConvWeightGrad(Op):
         need = ctx.needs_input_grad
         d_x = ConvInputGrad.apply(gy, grad, tuple(x.shape), ctx.geo) if need[0] else None
         d_gy = Conv2dOp.apply(x, grad, None, ctx.geo) if need[1] else None
-        return d_x, d_gy, None, None, None
+        return d_x, d_gy, None, None
 
 
 class Unfold(Op):

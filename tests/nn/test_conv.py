@@ -43,6 +43,14 @@ def test_conv2d_matches_torch(rng, kwargs):
     check(lambda m, x, w, b: F(m).conv2d(x, w, b, **kwargs), x, w, b, gradcheck=False)
 
 
+@pytest.mark.parametrize("width", [9, 21])  # short rows use the batch-last column layout, long rows the other
+def test_conv2d_both_column_layouts_match_torch(rng, width):
+    x, w, b = rng.standard_normal((3, 4, 5, width)), rng.standard_normal((6, 2, 3, 3)), rng.standard_normal(6)
+    check(lambda m, x, w, b: F(m).conv2d(x, w, b, padding=(1, 2), groups=2), x, w, b, gradcheck=False)
+    check(lambda m, x, w, b: F(m).conv_transpose2d(x, w.reshape(4, 3, 3, 3)[:, :2], None, stride=(1, 2)),
+          x, w, b, gradcheck=False)
+
+
 def test_conv2d_groups_and_dilation_match_torch(rng):
     x, w = rng.standard_normal((2, 6, 8, 9)), rng.standard_normal((9, 2, 3, 3))
     check(lambda m, x, w: F(m).conv2d(x, w, None, stride=(1, 2), padding=2, dilation=2, groups=3),

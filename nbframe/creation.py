@@ -131,10 +131,7 @@ def _to_array(data, dtype, device=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy arrays or Tensors)."""
-    t = _wrap(_to_array(data, dtype, device), False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(_to_array(data, dtype, device), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -174,10 +171,7 @@ def _make(fill, size, dtype, device, requires_grad, kind: str) -> Tensor:
         arr = xp.zeros(shape, dtype=npd)
     else:
         arr = xp.empty(shape, dtype=npd)
-    t = _wrap(arr, False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(arr, requires_grad)
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -226,10 +220,7 @@ def arange(
     d = _dtypes.as_dtype(dtype)
     xp = xp_for(as_device(device))
     arr = xp.arange(values[0], values[1], values[2], dtype=np.float64 if d.is_floating_point else None)
-    t = _wrap(arr.astype(_dtypes.to_numpy(d)), False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(arr.astype(_dtypes.to_numpy(d)), requires_grad)
 
 
 def linspace(
@@ -237,10 +228,7 @@ def linspace(
 ) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
-    t = _wrap(xp.linspace(start, end, steps).astype(_dtypes.to_numpy(d)), False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(xp.linspace(start, end, steps).astype(_dtypes.to_numpy(d)), requires_grad)
 
 
 def logspace(
@@ -248,10 +236,7 @@ def logspace(
 ) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
-    t = _wrap(xp.logspace(start, end, steps, base=base).astype(_dtypes.to_numpy(d)), False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(xp.logspace(start, end, steps, base=base).astype(_dtypes.to_numpy(d)), requires_grad)
 
 
 def eye(
@@ -266,10 +251,7 @@ def eye(
 ) -> Tensor:
     d = _dtypes.as_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype()
     xp = xp_for(as_device(device))
-    t = _wrap(xp.eye(n, m, dtype=_dtypes.to_numpy(d)), False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(xp.eye(n, m, dtype=_dtypes.to_numpy(d)), requires_grad)
 
 
 def _random(size, dtype, device, requires_grad, generator, draw) -> Tensor:
@@ -281,10 +263,7 @@ def _random(size, dtype, device, requires_grad, generator, draw) -> Tensor:
     dev = as_device(device)
     if dev.type != "cpu":
         arr = xp_for(dev).asarray(arr)
-    t = _wrap(arr, False, None, 0)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _leaf(arr, requires_grad)
 
 
 def _uniform(rng, shape, npd):
@@ -374,25 +353,31 @@ def _like(input: Tensor, dtype, device):
     )
 
 
-def zeros_like(
-    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def _like_function(make, name: str):
+    """``zeros_like`` and friends: ``make`` with the shape, dtype and device of ``input``."""
+
+    def like(
+        input: Tensor,
+        *,
+        dtype=None,
+        layout=None,
+        device=None,
+        requires_grad: bool = False,
+        memory_format=None,
+    ) -> Tensor:
+        shape, dtype, device = _like(input, dtype, device)
+        return make(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    like.__name__ = like.__qualname__ = name
+    like.__doc__ = f"``{make.__name__}`` with the shape, dtype and device of ``input`` (unless given)."
+    return like
 
 
-def ones_like(
-    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def empty_like(
-    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+zeros_like = _like_function(zeros, "zeros_like")
+ones_like = _like_function(ones, "ones_like")
+empty_like = _like_function(empty, "empty_like")
+rand_like = _like_function(rand, "rand_like")
+randn_like = _like_function(randn, "randn_like")
 
 
 def full_like(
@@ -409,20 +394,6 @@ def full_like(
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def rand_like(
-    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def randn_like(
-    input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
 def randint_like(
     input: Tensor,
     low=0,
@@ -436,6 +407,14 @@ def randint_like(
 ) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
     return randint(low, high, shape, dtype=dtype, device=device)
+
+
+def _leaf(array, requires_grad: bool) -> Tensor:
+    """A new leaf tensor around ``array``."""
+    t = _wrap(array, False, None, 0)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def zeros_for(shape: Sequence[int], npdtype, xp) -> Tensor:

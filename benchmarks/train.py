@@ -7,7 +7,7 @@ SGD with momentum) on a fixed set of random batches:
 
 Speed: the median of several timed rounds, frameworks interleaved so that background load hits
 both alike. Memory: each framework and workload runs in a fresh subprocess, which reports its peak
-resident-set growth (``ru_maxrss`` minus the RSS before the model was built) for both frameworks;
+resident-set growth (peak RSS, VmHWM, minus the RSS before the model was built) for both frameworks;
 nbframe's NumPy allocations are also traced with ``tracemalloc`` (peak bytes during the steps).
 
 Run with ``python benchmarks/train.py``; ``--steps`` and ``--rounds`` change the effort. Nothing here
@@ -20,7 +20,6 @@ import argparse
 import importlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -80,9 +79,17 @@ def time_steps(step, steps: int) -> float:
     return (time.perf_counter() - start) / steps * 1e3
 
 
-def _rss_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+def _status_kib(field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of this process, in KiB.
+
+    VmHWM belongs to the process's own address space, unlike ``ru_maxrss``, which Linux carries over
+    from the parent through fork and exec (it would report the parent's peak).
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def memory_child(framework: str, workload: str, steps: int) -> dict:
@@ -94,7 +101,7 @@ def memory_child(framework: str, workload: str, steps: int) -> dict:
     warm_up(), warm_up()
     del warm_up
     gc.collect()
-    before = _rss_kib()
+    before = _status_kib("VmRSS")
     step = trainer(m, workload)
     result = {}
     if framework == "nbframe":
@@ -108,7 +115,7 @@ def memory_child(framework: str, workload: str, steps: int) -> dict:
     else:
         for _ in range(steps):
             step()
-    result["rss_mib"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    result["rss_mib"] = (_status_kib("VmHWM") - before) / 1024
     return result
 
 
@@ -161,7 +168,7 @@ def main() -> None:
               f"{memory['nbframe']['traced_mib']:>15.1f}M")
     print()
     print("ms/step: median over rounds of a full SGD step (zero_grad, forward, cross-entropy, backward,")
-    print("step). MiB: peak resident-set growth (ru_maxrss minus RSS before building the model, after a")
+    print("step). MiB: peak resident-set growth (VmHWM minus RSS before building the model, after a")
     print("batch-1 warm-up that loads lazy imports) in a fresh process, the same measure for both")
     print("frameworks; 'nbframe traced' is tracemalloc's peak of the NumPy allocations during the steps.")
     print("Targets (issue 3): MLP <= 1.0x, LeNet <= 1.5x torch's time; peak memory <= 1.3x torch's.")

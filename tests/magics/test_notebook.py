@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from ..notebook_kernel import kernel_spec
 from .conftest import needs_layers
 
 nbclient = pytest.importorskip("nbclient")
 nbformat = pytest.importorskip("nbformat")
-kernelspec = pytest.importorskip("ipykernel.kernelspec")
+pytest.importorskip("ipykernel.kernelspec")
 
 NOTEBOOK = Path(__file__).with_name("magics_demo.ipynb")
 KERNEL = "nbframe-magics-test"
@@ -21,16 +22,11 @@ KERNEL = "nbframe-magics-test"
 def executed(tmp_path_factory):
     """Run the notebook on a kernel spec for this very Python, installed in a temporary prefix."""
     prefix = tmp_path_factory.mktemp("kernel")
-    kernelspec.install(prefix=str(prefix), kernel_name=KERNEL)
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
-    try:
+    with kernel_spec(prefix, KERNEL):
         notebook = nbformat.read(NOTEBOOK, as_version=4)
         client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=120,
                                          resources={"metadata": {"path": str(prefix)}})
         client.execute()
-    finally:
-        monkeypatch.undo()
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 

@@ -124,8 +124,8 @@ class Sum(Op):
     def forward(ctx, x, dim, keepdim, dtype=None):
         dims = normalize_dims(dim, x.ndim, "sum")
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        xp = get_array_module(x)
-        return xp.asarray(xp.sum(x, axis=dims, keepdims=keepdim, dtype=_target_dtype(x, dtype)))
+        # The array method skips np.sum's Python wrapper (about twice as fast on small arrays).
+        return x.sum(axis=dims, keepdims=keepdim, dtype=_target_dtype(x, dtype))
 
     @staticmethod
     def backward(ctx, grad):

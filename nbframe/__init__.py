@@ -55,6 +55,11 @@ def __getattr__(name: str):
         module = _optional(name)
         globals()[name] = module
         return module
+    if name == "fit":  # nf.fit(model, train, ...): the standard loop, nbframe.train.fit
+        from .train import fit
+
+        globals()[name] = fit
+        return fit
     if name == "summary":  # nf.summary(model, input_size): the table %%model shows
         from .magics.summary import summary
 

@@ -284,16 +284,19 @@ class Op(Node):
     def apply(cls, *args):
         ctx = _new(cls)
         raw = []
+        needs = []
         record = False
         for a in args:
             if isinstance(a, _Tensor):
                 raw.append(a.array)
                 if a.requires_grad:
                     record = True
+                    needs.append(True)
+                    continue
             else:
                 raw.append(a)
+            needs.append(False)
         if record and _state.enabled:
-            needs = [isinstance(a, _Tensor) and a.requires_grad for a in args]
             ctx.needs_input_grad = needs
             return ctx._finish(args, needs, cls.forward(ctx, *raw))
         # Not recording: no graph, no saved values; just compute and wrap.

@@ -207,7 +207,36 @@ class IndexPut(Op):
 
 def getitem(input, index):
     idx, basic = _convert_index(index)
+    if not basic:
+        split = _split_integers(idx)
+        if split is not None:
+            # PyTorch selects with the ints first, then applies the advanced indices to what is
+            # left; NumPy would count the ints as advanced and move the result's dims.
+            first, rest = split
+            return GetItem.apply(GetItem.apply(input, first, True), rest, False)
     return GetItem.apply(input, idx, basic)
+
+
+def _split_integers(idx: tuple):
+    """(the ints alone, the rest without them) for an advanced index that mixes in ints, else None."""
+    if not any(type(i) is int or isinstance(i, np.integer) for i in idx):
+        return None
+    first, rest = [], []
+    for item in idx:
+        if type(item) is int or isinstance(item, np.integer):
+            first.append(item)
+        elif item is None:
+            rest.append(item)
+        elif item is Ellipsis:
+            first.append(item)
+            rest.append(item)
+        else:
+            consumed = item.ndim if getattr(item, "dtype", None) is not None and item.dtype.kind == "b" else 1
+            first.extend([slice(None)] * consumed)
+            rest.append(item)
+    if Ellipsis not in first:
+        first.append(Ellipsis)
+    return tuple(first), tuple(rest)
 
 
 def _value_for(input, value):

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import nbframe as nf
+
+# Property tests explore the same examples on every run (a CI run must not find a new one by chance),
+# and a loaded 2-core machine must not turn a slow example into a failure.
+settings.register_profile("nbframe", derandomize=True, deadline=None)
+settings.load_profile("nbframe")
 
 
 @pytest.fixture(autouse=True)

@@ -127,7 +127,9 @@ def _duration(seconds: float) -> str:
 
 
 def _dashboard() -> Any:
-    from nbframe.widgets.dashboard import TrainingDashboard  # needs ipywidgets: ImportError declines
+    import ipywidgets  # noqa: F401  (missing: ImportError, and fit falls back to the text bar)
+
+    from nbframe.widgets.dashboard import TrainingDashboard
 
     return TrainingDashboard()
 

@@ -1,0 +1,316 @@
+"""``TrainingDashboard``: live loss and metric curves, progress, a Stop button — SVG in an HTML widget.
+
+Drawing happens in Python (``svg.line_chart``) into an ``HTML`` widget whose
+value is replaced in place: no ``clear_output``, no flicker, nothing else in the
+cell's output touched. Redraws are throttled (at most every ``throttle``
+seconds, plus every epoch end and the end of the run), so a fast loop pays for
+a handful of drawings, not one per step. Several runs overlay in one dashboard.
+
+``fit`` uses it as its progress reporter inside a kernel; a hand-written loop
+calls ``dash.log(step, loss=..., acc=...)``. Outside a kernel the same calls
+print a text progress line. ipywidgets is imported only when the widget is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nbframe.train.progress import _duration
+
+from .svg import PALETTE, Series, line_chart
+
+#: The most points a step curve is drawn with (longer ones are averaged in bins).
+MAX_POINTS = 400
+_HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall")
+
+
+@dataclass
+class _Run:
+    name: str
+    color: str
+    steps: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    epochs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    epoch_end_step: dict[int, float] = field(default_factory=dict)
+    total_epochs: int | None = None
+    steps_per_epoch: int | None = None
+    last_step: float = 0
+    epoch: int = 0
+    samples: int = 0
+    started: float = 0.0
+    finished: str | None = None
+
+
+class TrainingDashboard:
+    """Live training curves: ``log(step, **metrics)`` per step, ``log_epoch(epoch, **metrics)`` per epoch.
+
+    Names starting with ``val_`` are validation values, drawn dashed on the same chart as the
+    training value. ``new_run(name)`` starts another overlaid run. ``stop_requested`` turns True
+    when the Stop button is pressed; ``fit`` then ends after the current step.
+    """
+
+    def __init__(self, throttle: float = 0.3, width: int = 360, height: int = 220, log_scale: bool = False,
+                 clock: Callable[[], float] = time.perf_counter, text_stream=None) -> None:
+        self.throttle, self.width, self.height, self.clock = throttle, width, height, clock
+        self.log_scale = log_scale
+        self.runs: dict[str, _Run] = {}
+        self.current: _Run | None = None
+        self.stop_requested = False
+        self.redraws = 0
+        self._last_draw = -float("inf")
+        self._widget = None
+        self._parts: dict = {}
+        self._text_stream = text_stream
+
+    # --- feeding it -------------------------------------------------------------------------------
+    def new_run(self, name: str | None = None) -> str:
+        """Start a new overlaid run (its name made unique) and make it the one ``log`` feeds."""
+        base = name or f"run {len(self.runs) + 1}"
+        name, k = base, 2
+        while name in self.runs:
+            name, k = f"{base} ({k})", k + 1
+        self.current = _Run(name, PALETTE[len(self.runs) % len(PALETTE)], started=self.clock())
+        self.runs[name] = self.current
+        return name
+
+    def log(self, step: float, samples: int = 0, **metrics: float) -> None:
+        """Record per-step values (e.g. ``loss=0.3``); redraws when ``throttle`` seconds have passed."""
+        run = self.current or self.runs.get(self.new_run("run"))
+        for name, value in metrics.items():
+            run.steps.setdefault(name, []).append((float(step), float(value)))
+        run.last_step, run.samples = float(step), run.samples + samples
+        if self.clock() - self._last_draw >= self.throttle:
+            self.redraw()
+
+    def log_epoch(self, epoch: int, **metrics: float) -> None:
+        """Record per-epoch values (``loss``, ``val_loss``, ...) and redraw."""
+        run = self.current or self.runs.get(self.new_run("run"))
+        run.epoch = epoch
+        run.epoch_end_step[epoch] = run.last_step
+        for name, value in metrics.items():
+            run.epochs.setdefault(name, []).append((float(epoch), float(value)))
+        self.redraw()
+
+    # --- the reporter protocol nf.fit uses -------------------------------------------------------
+    def start(self, run: str, epochs: int, steps_per_epoch: int | None) -> None:
+        self.stop_requested = False
+        self.current = self.runs[self.new_run(run)]
+        self.current.total_epochs, self.current.steps_per_epoch = epochs, steps_per_epoch
+        self._show()
+        if "stop" in self._parts:
+            self._parts["stop"].disabled = False
+
+    def step(self, step: int, epoch: int, logs: dict[str, float], samples: int) -> None:
+        self.current.epoch = epoch - 1
+        self.log(step, samples=samples, **logs)
+
+    def epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        self.log_epoch(epoch, **logs)
+
+    def finish(self, history=None) -> None:
+        if self.current is not None:
+            self.current.finished = (history.stopped if history is not None else None) or "done"
+        if "stop" in self._parts:
+            self._parts["stop"].disabled = True
+        self.redraw()
+
+    # --- what it shows ---------------------------------------------------------------------------
+    def metric_names(self) -> list[str]:
+        """Chart names: each logged value without its ``val_`` prefix, in first-logged order."""
+        names: list[str] = []
+        for run in self.runs.values():
+            for name in (*run.steps, *run.epochs):
+                base = name.removeprefix("val_")
+                if base not in names and base not in ("lr",):
+                    names.append(base)
+        return names
+
+    def best_epoch(self, run: _Run) -> tuple[str, int, float] | None:
+        """(monitored name, epoch, value): best ``val_loss``, else ``loss``."""
+        for name in ("val_loss", "loss"):
+            points = run.epochs.get(name)
+            if points:
+                epoch, value = min(points, key=lambda p: p[1])
+                return name, int(epoch), value
+        return None
+
+    def chart(self, metric: str) -> str:
+        """The SVG chart of one metric: step curves (faint), epoch curves (train solid, val dashed)."""
+        series = []
+        higher = any(word in metric for word in _HIGHER_IS_BETTER)
+        for run in self.runs.values():
+            several = len(self.runs) > 1
+            prefix = f"{run.name}: " if several else ""
+            if metric in run.steps:
+                series.append(Series(f"{prefix}{metric} (step)", _thin(run.steps[metric]), run.color, 1.0,
+                                     opacity=0.35))
+            best = self.best_epoch(run)
+            for name, dash in ((metric, False), (f"val_{metric}", True)):
+                points = [(run.epoch_end_step.get(int(e), e), v) for e, v in run.epochs.get(name, [])]
+                if not points:
+                    continue
+                marker = None
+                if best is not None and best[0] == name:
+                    marker = (run.epoch_end_step.get(best[1], best[1]), best[2])
+                series.append(Series(f"{prefix}{name}", points, run.color, 2.0, dash=dash, marker=marker))
+        return line_chart(series, width=self.width, height=self.height, title=metric,
+                          log_y=self.log_scale and not higher, x_label="step")
+
+    def svg(self) -> str:
+        """All charts side by side in one SVG document (the static fallback)."""
+        charts = [self.chart(name) for name in self.metric_names()] or [self.chart("loss")]
+        total = self.width * len(charts)
+        inner = "".join(f'<g transform="translate({k * self.width},0)">{_strip_root(c)}</g>'
+                        for k, c in enumerate(charts))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{self.height}" '
+                f'viewBox="0 0 {total} {self.height}" font-family="sans-serif" font-size="10">{inner}</svg>')
+
+    def status(self) -> str:
+        """One line: run, epoch, step, samples/s, ETA, best epoch (also the text progress line)."""
+        run = self.current
+        if run is None:
+            return "no run yet"
+        parts = [run.name]
+        if run.total_epochs:
+            shown = min(run.epoch + (0 if run.finished else 1), run.total_epochs)
+            parts.append(f"epoch {shown}/{run.total_epochs}")
+        parts.append(f"step {int(run.last_step)}")
+        elapsed = max(self.clock() - run.started, 1e-9)
+        if run.samples:
+            parts.append(f"{run.samples / elapsed:.0f} samples/s")
+        fraction = self.fraction(run)
+        if fraction and not run.finished:
+            parts.append(f"ETA {_duration(elapsed / fraction * (1 - fraction))}")
+        best = self.best_epoch(run)
+        if best is not None:
+            parts.append(f"best epoch {best[1]} ({best[0]} {best[2]:.4g})")
+        if run.finished:
+            parts.append("done" if run.finished == "done" else f"stopped: {run.finished}")
+        return " · ".join(parts)
+
+    @staticmethod
+    def fraction(run: _Run) -> float | None:
+        if not run.total_epochs or not run.steps_per_epoch:
+            return None
+        return min(run.last_step / (run.total_epochs * run.steps_per_epoch), 1.0)
+
+    # --- drawing ---------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Replace the widget's pictures in place (or print the text line outside a kernel)."""
+        self._last_draw = self.clock()
+        self.redraws += 1
+        if self._parts:
+            self._parts["charts"].value = self.svg()
+            self._parts["progress"].value = self._progress_html()
+        elif self._text_stream is not None or not _in_kernel():
+            stream = self._text_stream or sys.stderr
+            stream.write("\r" + self.status())
+            stream.flush()
+
+    def _progress_html(self) -> str:
+        run = self.current
+        fraction = (self.fraction(run) if run else None) or 0.0
+        return (f'<div style="font-family:sans-serif;font-size:12px">{html.escape(self.status())}'
+                f'<div style="background:#eee;width:300px;height:6px"><div style="background:#0072B2;'
+                f'width:{round(300 * fraction)}px;height:6px"></div></div></div>')
+
+    @property
+    def widget(self):
+        """The ipywidgets view (built on first use)."""
+        if self._widget is None:
+            import ipywidgets as widgets
+
+            charts = widgets.HTML(self.svg())
+            progress = widgets.HTML(self._progress_html())
+            scale = widgets.ToggleButton(value=self.log_scale, description="log scale",
+                                         layout=widgets.Layout(width="100px"))
+            stop = widgets.Button(description="Stop", button_style="danger", icon="stop",
+                                  layout=widgets.Layout(width="90px"),
+                                  disabled=self.current is None or self.current.finished is not None)
+            scale.observe(self._on_scale, names="value")
+            stop.on_click(self._on_stop)
+            self._parts = {"charts": charts, "progress": progress, "scale": scale, "stop": stop}
+            self._widget = widgets.VBox([widgets.HBox([progress, scale, stop]), charts])
+        return self._widget
+
+    def _on_scale(self, change) -> None:
+        self.log_scale = bool(change["new"])
+        self.redraw()
+
+    def _on_stop(self, button=None) -> None:
+        self.stop_requested = True
+        if "stop" in self._parts:
+            self._parts["stop"].disabled = True
+
+    def _show(self) -> None:
+        if self._widget is None and _in_kernel():
+            from IPython.display import display
+
+            display(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = {"image/svg+xml": self.svg(), "text/plain": self.status()}
+        try:
+            bundle.update(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        except ImportError:
+            pass
+        bundle["text/plain"] = self.status()
+        return bundle
+
+
+class HistoryPicture:
+    """``History.plot()``'s result: the dashboard's charts as a static SVG (text elsewhere)."""
+
+    def __init__(self, svg: str, text: str) -> None:
+        self.svg, self.text = svg, text
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"image/svg+xml": self.svg, "text/plain": self.text}
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def history_picture(history) -> HistoryPicture:
+    """Draw an ``nbframe.train.History`` as the dashboard would have shown it."""
+    dash = TrainingDashboard(throttle=float("inf"), text_stream=_Discard())
+    dash.new_run(history.run)
+    for row in history.steps:
+        dash.log(row["step"], **{k: v for k, v in row.items() if k not in ("step", "epoch", "lr")})
+    for row in history.epochs:
+        dash.log_epoch(int(row["epoch"]), **{k: v for k, v in row.items() if k != "epoch"})
+    dash.current.finished = history.stopped or "done"
+    return HistoryPicture(dash.svg(), repr(history))
+
+
+class _Discard:
+    def write(self, text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def _thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
+    """At most ``limit`` points: consecutive points averaged in equal bins (deterministic)."""
+    if len(points) <= limit:
+        return points
+    size = len(points) / limit
+    out = []
+    for k in range(limit):
+        chunk = points[int(k * size):int((k + 1) * size)] or [points[-1]]
+        out.append((chunk[-1][0], sum(p[1] for p in chunk) / len(chunk)))
+    return out
+
+
+def _strip_root(svg: str) -> str:
+    return svg[svg.index(">") + 1:svg.rindex("</svg>")]
+
+
+def _in_kernel() -> bool:
+    from nbframe.train.progress import in_kernel
+
+    return in_kernel()

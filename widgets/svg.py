@@ -1,0 +1,148 @@
+"""Small SVG pictures drawn in Python: line charts and histograms, shared by every widget.
+
+Plain strings, no plotting library: they render in any front end, travel through
+the widget channel as HTML and double as the static ``image/svg+xml`` fallback.
+Coordinates are rounded to 0.1 px so the same data always gives the same text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: Colours for runs/series, in order (colour-blind friendly, Okabe-Ito).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+
+def escape(text: object) -> str:
+    """Text made safe for SVG/HTML content and attributes."""
+    return html.escape(str(text), quote=True)
+
+
+@dataclass
+class Series:
+    """One curve: ``points`` as (x, y); ``dash`` for validation curves; ``marker`` circles one point."""
+
+    name: str
+    points: Sequence[tuple[float, float]]
+    color: str = PALETTE[0]
+    width: float = 1.5
+    dash: bool = False
+    opacity: float = 1.0
+    marker: tuple[float, float] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _finite(points, log_y: bool):
+    return [(x, y) for x, y in points
+            if math.isfinite(x) and math.isfinite(y) and (not log_y or y > 0)]
+
+
+def _ticks(low: float, high: float, count: int = 4) -> list[float]:
+    if high <= low:
+        return [low]
+    return [low + (high - low) * k / count for k in range(count + 1)]
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200, title: str = "",
+               log_y: bool = False, x_label: str = "") -> str:
+    """An SVG line chart: one ``<polyline class="series">`` per series with points, axes, ticks, a legend."""
+    left, right, top, bottom = 48, 10, 22, 30
+    kept = [(s, _finite(s.points, log_y)) for s in series]
+    xs = [x for _, pts in kept for x, _ in pts]
+    ys = [y for _, pts in kept for _, y in pts]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{left}" y="14" font-weight="bold">{escape(title)}</text>']
+    if not xs:
+        parts.append(_note(width, height, "no data yet"))
+        return "".join(parts) + "</svg>"
+    fy = math.log10 if log_y else (lambda v: v)
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = fy(min(ys)), fy(max(ys))
+    if x1 == x0:
+        x0, x1 = x0 - 0.5, x1 + 0.5
+    if y1 == y0:
+        y0, y1 = y0 - 0.5, y1 + 0.5
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return round(left + (x - x0) / (x1 - x0) * plot_w, 1)
+
+    def py(y: float) -> float:
+        return round(top + plot_h - (fy(y) - y0) / (y1 - y0) * plot_h, 1)
+
+    parts.append(f'<g class="axes" stroke="#ccc"><line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+                 f'y2="{top + plot_h}"/><line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/></g>')
+    for tick in _ticks(y0, y1):
+        y = round(top + plot_h - (tick - y0) / (y1 - y0) * plot_h, 1)
+        label = _number(10 ** tick if log_y else tick)
+        parts.append(f'<text x="{left - 3}" y="{y + 3}" text-anchor="end" fill="#555">{label}</text>')
+    for tick in _ticks(x0, x1):
+        parts.append(f'<text x="{px(tick)}" y="{top + plot_h + 12}" text-anchor="middle" '
+                     f'fill="#555">{_number(tick)}</text>')
+    if x_label:
+        parts.append(f'<text x="{left + plot_w}" y="{height - 4}" text-anchor="end" fill="#555">'
+                     f'{escape(x_label)}</text>')
+    for s, pts in kept:
+        if not pts:
+            continue
+        coords = " ".join(f"{px(x)},{py(y)}" for x, y in pts)
+        dash = ' stroke-dasharray="5,3"' if s.dash else ""
+        parts.append(f'<polyline class="series" data-name="{escape(s.name)}" fill="none" stroke="{s.color}" '
+                     f'stroke-width="{s.width}" stroke-opacity="{s.opacity}"{dash} points="{coords}"/>')
+        if s.marker is not None and math.isfinite(s.marker[1]) and (not log_y or s.marker[1] > 0):
+            mx, my = px(s.marker[0]), py(s.marker[1])
+            parts.append(f'<circle class="marker" data-name="{escape(s.name)}" cx="{mx}" cy="{my}" r="4" '
+                         f'fill="none" stroke="{s.color}" stroke-width="2"><title>best: '
+                         f'{_number(s.marker[1])} at {_number(s.marker[0])}</title></circle>')
+    legend_x = left + 8
+    for k, s in enumerate(s for s, pts in kept if pts and s.opacity >= 0.5):
+        y = top + 10 + 12 * k
+        dash = ' stroke-dasharray="5,3"' if s.dash else ""
+        parts.append(f'<g class="legend"><line x1="{legend_x + plot_w - 110}" y1="{y - 3}" '
+                     f'x2="{legend_x + plot_w - 94}" y2="{y - 3}" stroke="{s.color}" stroke-width="2"{dash}/>'
+                     f'<text x="{legend_x + plot_w - 90}" y="{y}">{escape(s.name)}</text></g>')
+    return "".join(parts) + "</svg>"
+
+
+def histogram(values, *, bins: int = 30, width: int = 240, height: int = 100, title: str = "") -> str:
+    """An SVG histogram of the finite values (one ``<rect class="bar">`` per bin); NaN/Inf are counted."""
+    import numpy as np
+
+    array = np.asarray(values, dtype=np.float64).ravel()
+    finite = array[np.isfinite(array)]
+    bad = array.size - finite.size
+    note = f" ({bad} NaN/Inf left out)" if bad else ""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="2" y="10">{escape(title)}{escape(note)}</text>']
+    if finite.size == 0:
+        parts.append(_note(width, height, "no finite values"))
+        return "".join(parts) + "</svg>"
+    counts, edges = np.histogram(finite, bins=bins)
+    top, bottom = 14, 14
+    plot_h = height - top - bottom
+    bar_w = (width - 4) / len(counts)
+    peak = max(int(counts.max()), 1)
+    for k, count in enumerate(counts):
+        h = round(plot_h * int(count) / peak, 1)
+        parts.append(f'<rect class="bar" x="{round(2 + k * bar_w, 1)}" y="{round(top + plot_h - h, 1)}" '
+                     f'width="{round(max(bar_w - 1, 0.5), 1)}" height="{h}" fill="#0072B2">'
+                     f'<title>[{edges[k]:.3g}, {edges[k + 1]:.3g}): {int(count)}</title></rect>')
+    parts.append(f'<text x="2" y="{height - 2}" fill="#555">{edges[0]:.3g}</text>')
+    right = f'<text x="{width - 2}" y="{height - 2}" text-anchor="end" fill="#555">{edges[-1]:.3g}</text>'
+    parts.append(right)
+    return "".join(parts) + "</svg>"
+
+
+def _note(width: int, height: int, text: str) -> str:
+    return f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#888">{escape(text)}</text>'

@@ -20,7 +20,8 @@ def test_early_stopping_restores_the_best_weights(blobs, mlp):
 
     class Remember(nf.train.Callback):
         def on_epoch_end(self, trainer, epoch, logs):
-            seen[epoch] = (logs["val_loss"], {k: v.numpy().copy() for k, v in trainer.model.state_dict().items()})
+            weights = {k: v.numpy().copy() for k, v in trainer.model.state_dict().items()}
+            seen[epoch] = (logs["val_loss"], weights)
 
     noisy_val = (blobs[0][:32], 1 - blobs[1][:32])  # the model gets worse on it as it learns
     stopper = EarlyStopping(patience=2, restore_best_weights=True)
@@ -45,7 +46,8 @@ def test_model_checkpoint_writes_loadable_files_per_epoch(blobs, mlp, tmp_path):
 
 
 def test_model_checkpoint_save_best_only_keeps_the_best(blobs, mlp, tmp_path):
-    checkpoint = ModelCheckpoint(tmp_path / "best.npz", monitor="loss", save_best_only=True, save_optimizer=True)
+    checkpoint = ModelCheckpoint(tmp_path / "best.npz", monitor="loss", save_best_only=True,
+                                 save_optimizer=True)
     nf.fit(mlp, blobs, epochs=3, lr=1e-2, callbacks=[checkpoint], progress=None)
     assert len(checkpoint.saved) == 3  # the training loss fell every epoch
     state = nf.load(tmp_path / "best.npz")
@@ -63,7 +65,7 @@ def test_model_checkpoint_is_atomic_an_interrupted_save_keeps_the_old_file(blobs
     monkeypatch.setattr(np, "savez", crash)
     monkeypatch.setattr(np, "savez_compressed", crash)
     with pytest.raises(OSError):
-        nf.fit(mlp, blobs, epochs=1, lr=1e-1, callbacks=[ModelCheckpoint(path, monitor="loss")], progress=None)
+        nf.fit(mlp, blobs, epochs=1, callbacks=[ModelCheckpoint(path, monitor="loss")], progress=None)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
 

@@ -30,7 +30,8 @@ def test_history_has_one_row_per_step_and_per_epoch_with_validation(blobs, mlp):
 def test_fit_takes_a_dataloader_an_optimizer_object_and_a_loss_function(blobs, mlp):
     loader = nf.utils.data.DataLoader(nf.utils.data.TensorDataset(*blobs), batch_size=128)
     optimizer = nf.optim.SGD(mlp.parameters(), lr=0.1)
-    history = nf.fit(mlp, loader, optimizer=optimizer, loss=nf.nn.CrossEntropyLoss(), metrics=[], progress=None)
+    history = nf.fit(mlp, loader, optimizer=optimizer, loss=nf.nn.CrossEntropyLoss(), metrics=[],
+                     progress=None)
     assert len(history.steps) == 2 and "accuracy" not in history.steps[0]
     assert history.steps[0]["lr"] == 0.1
 

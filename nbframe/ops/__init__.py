@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from . import conv, conversion, elementwise, index, inplace, linalg, losses, nnops, pool, reduce, shape
+from . import (
+    conv,
+    conversion,
+    elementwise,
+    index,
+    inplace,
+    linalg,
+    losses,
+    nnops,
+    pool,
+    recurrent,
+    reduce,
+    shape,
+)
 from .conv import *  # noqa: F403
 from .conversion import *  # noqa: F403
 from .conversion import clone, contiguous, to
@@ -16,4 +29,4 @@ from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 #: The ops modules whose ``TENSOR_METHODS`` become Tensor methods (see ``methods.py``).
-MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace, conv, pool, nnops)
+MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace, conv, pool, nnops, recurrent)

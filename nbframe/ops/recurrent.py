@@ -1,0 +1,210 @@
+"""Fused recurrent cells: the gate arithmetic of one RNN, LSTM or GRU time step as one op.
+
+A recurrent layer does its matrix products with ``linear`` (the input
+projection of the whole sequence at once, the hidden projection once per step).
+What is left per step, the sigmoids, tanhs and products of the gates, would be
+a dozen small ops; here it is one, forward and backward. Each op takes the two
+projections ``xg = x W_ih^T + b_ih`` and ``hg = h W_hh^T + b_hh`` side by side,
+with the gates in PyTorch's order (LSTM ``i, f, g, o``; GRU ``r, z, n``).
+
+The formulas are written once against a two-function namespace ``m`` (``tanh``
+and ``cat``): on arrays for the forward and a plain backward (saved
+activations, no recomputation), on Tensors for a backward under
+``create_graph=True``, which recomputes the activations from the saved inputs
+so that the gradient is itself differentiable. ``sigmoid(x)`` is computed as
+``tanh(x / 2) / 2 + 1/2``: stable for any ``x``, and one transcendental call
+covers all the gates of an LSTM.
+"""
+
+from __future__ import annotations
+
+from ..autograd import function as _fn
+from ..autograd.function import Op
+from ..autograd.grad_mode import _state
+from ..backend import get_array_module
+
+__all__: list[str] = []
+TENSOR_METHODS: dict = {}
+
+
+class _ArrayMath:
+    __slots__ = ("xp",)
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def tanh(self, x):
+        return self.xp.tanh(x)
+
+    def cat(self, pieces):
+        return self.xp.concatenate(pieces, axis=-1)
+
+
+class _TensorMath:
+    __slots__ = ()
+
+    @staticmethod
+    def tanh(x):
+        from .elementwise import tanh
+
+        return tanh(x)
+
+    @staticmethod
+    def cat(pieces):
+        from .shape import cat
+
+        return cat(pieces, -1)
+
+
+_TENSOR_MATH = _TensorMath()
+_ARRAY_MATH: dict = {}
+_LSTM_SCALES: dict = {}
+
+
+def _array_math(array) -> _ArrayMath:
+    xp = get_array_module(array)
+    m = _ARRAY_MATH.get(xp)
+    if m is None:
+        m = _ARRAY_MATH[xp] = _ArrayMath(xp)
+    return m
+
+
+def _wrap_all(*arrays):
+    return tuple(None if a is None else _fn._wrap(a, False, None, 0) for a in arrays)
+
+
+# --------------------------------------------------------------------------- LSTM
+def _lstm_scale(a, hidden: int):
+    """``s`` such that ``s tanh(s x) + 1 - s`` is ``sigmoid`` on i, f, o (``s = 1/2``), ``tanh`` on g."""
+    raw = getattr(a, "array", a)
+    key = (get_array_module(raw), raw.dtype, hidden)
+    s = _LSTM_SCALES.get(key)
+    if s is None:
+        xp = key[0]
+        s = xp.full(4 * hidden, 0.5, dtype=raw.dtype)
+        s[2 * hidden:3 * hidden] = 1.0
+        _LSTM_SCALES[key] = s
+    return s
+
+
+def _lstm_activations(m, xg, hg, c):
+    """``(act, c_new, tanh(c_new))``; ``act`` holds ``i, f, g, o`` side by side."""
+    a = xg + hg
+    s = _lstm_scale(a, c.shape[-1])
+    act = m.tanh(a * s) * s + (1 - s)
+    hidden = c.shape[-1]
+    c_new = act[..., hidden:2 * hidden] * c + act[..., :hidden] * act[..., 2 * hidden:3 * hidden]
+    return act, c_new, m.tanh(c_new)
+
+
+def _lstm_backward(m, act, c, tanh_c, grad_h, grad_c):
+    """Gradients of the gates' pre-activations and of the previous cell state."""
+    hidden = c.shape[-1]
+    i, f = act[..., :hidden], act[..., hidden:2 * hidden]
+    g, o = act[..., 2 * hidden:3 * hidden], act[..., 3 * hidden:]
+    grad_c = grad_h * o * (1 - tanh_c * tanh_c) + grad_c
+    grad_gates = m.cat([
+        grad_c * g * i * (1 - i),
+        grad_c * c * f * (1 - f),
+        grad_c * i * (1 - g * g),
+        grad_h * tanh_c * o * (1 - o),
+    ])
+    return grad_gates, grad_c * f
+
+
+class LSTMCellGates(Op):
+    """``(h, c) = lstm(xg + hg, c_prev)``: ``h = o tanh(c)``, ``c = f c_prev + i g``."""
+
+    label = "lstm_cell"
+
+    @staticmethod
+    def forward(ctx, xg, hg, c):
+        act, c_new, tanh_c = _lstm_activations(_array_math(xg), xg, hg, c)
+        ctx.save_for_backward(xg, hg, c, act, tanh_c)
+        return act[..., 3 * c.shape[-1]:] * tanh_c, c_new
+
+    @staticmethod
+    def backward(ctx, grad_h, grad_c):
+        xg, hg, c, act, tanh_c = ctx.saved_tensors
+        if _state.enabled:
+            act, _, tanh_c = _lstm_activations(_TENSOR_MATH, xg, hg, c)
+            grad_gates, grad_prev = _lstm_backward(_TENSOR_MATH, act, c, tanh_c, grad_h, grad_c)
+            return grad_gates, grad_gates, grad_prev
+        g = grad_h.array
+        grad_gates, grad_prev = _lstm_backward(
+            _array_math(g), act.array, c.array, tanh_c.array, g, grad_c.array
+        )
+        return _wrap_all(grad_gates, grad_gates, grad_prev)
+
+
+# --------------------------------------------------------------------------- GRU
+def _gru_activations(m, xg, hg, h):
+    """``(rz, n, h_new)``: ``rz`` holds ``r, z`` side by side; ``n = tanh(xg_n + r (h W_hn^T + b_hn))``."""
+    hidden = h.shape[-1]
+    rz = m.tanh((xg[..., :2 * hidden] + hg[..., :2 * hidden]) * 0.5) * 0.5 + 0.5
+    n = m.tanh(xg[..., 2 * hidden:] + rz[..., :hidden] * hg[..., 2 * hidden:])
+    return rz, n, n + rz[..., hidden:] * (h - n)
+
+
+def _gru_backward(m, rz, n, hg_n, h, grad):
+    hidden = h.shape[-1]
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    grad_n = grad * (1 - z) * (1 - n * n)
+    grad_r = grad_n * hg_n * r * (1 - r)
+    grad_z = grad * (h - n) * z * (1 - z)
+    return m.cat([grad_r, grad_z, grad_n]), m.cat([grad_r, grad_z, grad_n * r]), grad * z
+
+
+class GRUCellGates(Op):
+    """``h = (1 - z) n + z h_prev`` from the input and hidden projections ``xg``, ``hg``."""
+
+    label = "gru_cell"
+
+    @staticmethod
+    def forward(ctx, xg, hg, h):
+        rz, n, h_new = _gru_activations(_array_math(xg), xg, hg, h)
+        ctx.save_for_backward(xg, hg, h, rz, n)
+        return h_new
+
+    @staticmethod
+    def backward(ctx, grad):
+        xg, hg, h, rz, n = ctx.saved_tensors
+        hidden = h.shape[-1]
+        if _state.enabled:
+            rz, n, _ = _gru_activations(_TENSOR_MATH, xg, hg, h)
+            return _gru_backward(_TENSOR_MATH, rz, n, hg[..., 2 * hidden:], h, grad)
+        g = grad.array
+        return _wrap_all(*_gru_backward(_array_math(g), rz.array, n.array, hg.array[..., 2 * hidden:],
+                                        h.array, g))
+
+
+# --------------------------------------------------------------------------- Elman RNN
+class RNNCellGates(Op):
+    """``h = tanh(xg + hg)`` or ``relu(xg + hg)``."""
+
+    label = "rnn_cell"
+
+    @staticmethod
+    def forward(ctx, xg, hg, nonlinearity):
+        xp = get_array_module(xg)
+        a = xg + hg
+        out = xp.tanh(a, out=a) if nonlinearity == "tanh" else xp.maximum(a, 0, out=a)
+        ctx.save_for_backward(out)
+        ctx.nonlinearity = nonlinearity
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (h,) = ctx.saved_tensors
+        if ctx.nonlinearity == "tanh":
+            if _state.enabled:
+                d = grad * (1 - h * h)
+                return d, d, None
+            d = grad.array * (1 - h.array * h.array)
+        elif _state.enabled:
+            d = grad * _fn._wrap((h.array > 0).astype(grad.array.dtype), False, None, 0)
+            return d, d, None
+        else:
+            d = grad.array * (h.array > 0)
+        d = _fn._wrap(d, False, None, 0)
+        return d, d, None

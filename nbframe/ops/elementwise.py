@@ -39,7 +39,7 @@ __all__ = [
     'nan_to_num',
     # comparisons and tests
     'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal', 'not_equal',
-    'isnan', 'isinf', 'isfinite', 'isposinf', 'isneginf',
+    'isnan', 'isinf', 'isfinite', 'isposinf', 'isneginf', 'isclose', 'allclose', 'equal',
     # logic and bits
     'logical_and', 'logical_or', 'logical_xor', 'logical_not',
     'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_not',
@@ -916,6 +916,20 @@ LogicalXor = _no_gradient("logical_xor", lambda xp, a, b: xp.logical_xor(a, b), 
 LogicalNot = _no_gradient("logical_not", lambda xp, x: xp.logical_not(x))
 
 
+class IsClose(_NoGradient):
+    """``|a - b| <= atol + rtol * |b|`` element by element; both must have one dtype, as in PyTorch."""
+
+    label = "isclose"
+
+    @staticmethod
+    def forward(ctx, a, b, rtol, atol, equal_nan):
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"{_type_name(a)} did not match {_type_name(b)}")
+        xp = get_array_module(a)
+        return _binary(lambda p, q: xp.isclose(p, q, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                       a, b, "isclose")
+
+
 class _Bitwise(_NoGradient):
     """Bitwise ops take integer and bool tensors only (bool: the logical op), as in PyTorch."""
 
@@ -1276,6 +1290,30 @@ def isposinf(input):
 
 def isneginf(input):
     return IsNegInf.apply(input)
+
+
+def _tensor_pair(op: str, input, other) -> None:
+    for name, value in (("input", input), ("other", other)):
+        if not hasattr(value, "array"):
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """Where ``input`` and ``other`` agree within ``atol + rtol * |other|``: a bool tensor."""
+    _tensor_pair("isclose", input, other)
+    return IsClose.apply(input, other, rtol, atol, equal_nan)
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (see ``isclose``)."""
+    _tensor_pair("allclose", input, other)
+    return bool(IsClose.apply(input, other, rtol, atol, equal_nan).array.all())
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and the same values (NaN never equals NaN)."""
+    _tensor_pair("equal", input, other)
+    return input.array.shape == other.array.shape and bool((input.array == other.array).all())
 
 
 def logical_and(input, other):

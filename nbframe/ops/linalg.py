@@ -18,7 +18,7 @@ from .promotion import promote
 from .shape import Expand, Reshape, _cast_all, _cast_grads, _common_dtype
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'einsum', 'tensordot',
-           'addmm', 'addmv', 'baddbmm', 'addbmm']
+           'addmm', 'addmv', 'baddbmm', 'addbmm', 'tril', 'triu']
 
 
 def _matmul_error(a, b) -> RuntimeError:
@@ -366,7 +366,39 @@ def tensordot(a, b, dims=2, out=None):
     return einsum("".join(ta) + "," + "".join(tb) + "->" + "".join(out_terms), a, b)
 
 
+class Tril(Op):
+    """The lower triangle of the last two dims (from ``diagonal`` down); the rest zero. Its gradient too."""
+
+    label = "tril"
+
+    @classmethod
+    def forward(cls, ctx, x, diagonal):
+        if x.ndim < 2:
+            raise RuntimeError(f"{cls.label}: input tensor must have at least 2 dimensions")
+        ctx.diagonal = diagonal
+        return getattr(get_array_module(x), cls.label)(x, diagonal)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        return cls.apply(grad, ctx.diagonal), None
+
+
+class Triu(Tril):
+    """The upper triangle of the last two dims (from ``diagonal`` up); the rest zero."""
+
+    label = "triu"
+
+
+def tril(input, diagonal: int = 0, *, out=None):
+    return Tril.apply(input, int(diagonal))
+
+
+def triu(input, diagonal: int = 0, *, out=None):
+    return Triu.apply(input, int(diagonal))
+
+
 TENSOR_METHODS = {
+    "tril": tril, "triu": triu,
     "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot, "inner": inner,
     "outer": outer, "ger": ger, "addmm": addmm, "addmv": addmv, "baddbmm": baddbmm, "addbmm": addbmm,
 }

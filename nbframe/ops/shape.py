@@ -17,7 +17,8 @@ from .reduce import normalize_dims
 
 __all__ = ['reshape', 'view', 'expand', 'permute', 'transpose', 't', 'unsqueeze', 'squeeze', 'flatten',
            'view_as', 'reshape_as', 'expand_as', 'swapaxes', 'swapdims', 'ravel', 'repeat', 'tile', 'flip',
-           'fliplr', 'flipud', 'roll', 'cat', 'concat', 'concatenate', 'stack', 'split', 'chunk', 'unbind',
+           'fliplr', 'flipud', 'roll', 'cat', 'concat', 'concatenate', 'stack', 'hstack',
+           'vstack', 'row_stack', 'split', 'chunk', 'unbind',
            'unflatten', 'narrow', 'movedim', 'moveaxis']
 
 
@@ -579,6 +580,21 @@ def stack(tensors, dim: int = 0, *, out=None):
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     return Stack.apply(dim, *tensors)
+
+
+def hstack(tensors, *, out=None):
+    """Join side by side: 1-D tensors end to end, others along dim 1 (NumPy's ``hstack``)."""
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in _tensor_list(tensors, "hstack")]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors, *, out=None):
+    """Join one under another along dim 0, 0-D and 1-D tensors made rows first (NumPy's ``vstack``)."""
+    tensors = [t.reshape(1, -1) if t.ndim < 2 else t for t in _tensor_list(tensors, "vstack")]
+    return cat(tensors, 0)
+
+
+row_stack = vstack
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:

@@ -142,6 +142,8 @@ class Tensor:
         return id(self)
 
     def __bool__(self) -> bool:
+        if _DATA_HOOKS:
+            _notify_data_access(self, "bool(tensor)")
         if self.array.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous "
@@ -174,6 +176,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        if _DATA_HOOKS:
+            _notify_data_access(self, ".numpy()")
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -188,6 +192,8 @@ class Tensor:
         return self.array
 
     def item(self):
+        if _DATA_HOOKS:
+            _notify_data_access(self, ".item()")
         if self.array.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self.array.size} elements cannot be converted to Scalar; "
@@ -196,6 +202,8 @@ class Tensor:
         return self.array.reshape(()).item() if type(self.array) is np.ndarray else self.array.item()
 
     def tolist(self):
+        if _DATA_HOOKS:
+            _notify_data_access(self, ".tolist()")
         if type(self.array) is not np.ndarray:
             return self.array.get().tolist()
         return self.array.tolist()
@@ -523,6 +531,16 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         return _ops.transpose(self, -2, -1)
+
+
+#: Callbacks ``hook(tensor, how)`` told when Python reads a tensor's values (``.item()``, ``bool()``,
+#: ``.numpy()``, ``.tolist()``): nbframe.jit's tracer warns there about data-dependent control flow.
+_DATA_HOOKS: list = []
+
+
+def _notify_data_access(tensor, how: str) -> None:
+    for hook in tuple(_DATA_HOOKS):
+        hook(tensor, how)
 
 
 def _is_array(data) -> bool:

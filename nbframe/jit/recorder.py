@@ -1,0 +1,229 @@
+"""Turning a run into a Graph: every op call reported to the op-observer hook becomes a Node.
+
+Tensors are mapped to Values by identity. A tensor the recorder has not seen is
+a parameter or buffer (when it is one of the module's, named by its path, or a
+leaf that requires grad), else a constant of the graph. A few functions are
+recorded whole, as *leaf* nodes, because part of their work happens outside
+any op and depends on the data (max pooling's argmax, dropout's random mask,
+batch norm's running statistics): replaying their inner ops would replay
+the recorded mask or argmax instead of computing new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import warnings
+
+from ..autograd.observers import add_op_observer
+from ..tensor import _DATA_HOOKS, Tensor
+from .ir import BUFFER, COMPUTED, INPUT, PARAM, Graph, Node, Value
+
+_ACTIVE: list[Recorder] = []
+
+
+class TracerWarning(UserWarning):
+    """Python read a traced tensor's values: the traced graph keeps what that run decided."""
+
+
+class Recorder:
+    """Builds ``graph`` from observed op calls while it is active (``with recorder.recording():``)."""
+
+    def __init__(self, graph: Graph, names: dict[int, tuple[str, str]] | None = None, *,
+                 record_all: bool = True):
+        self.graph = graph
+        self.names = names or {}  # id(tensor) -> (module path, PARAM or BUFFER)
+        self.known: dict[int, tuple[Value, Tensor, int]] = {}
+        self.depth = 0  # > 0 inside a leaf function: its inner ops are not recorded
+        self.record_all = record_all  # False: only ops that read a known (placeholder-derived) value
+        self.dependent: set[Value] = set()  # values computed from inputs or parameters
+        self._keep: list = []  # op contexts kept alive so ids stay unique while recording
+
+    # ----------------------------------------------------------------- values
+    def bind(self, tensor: Tensor, value: Value) -> None:
+        self.known[id(tensor)] = (value, tensor, tensor._version[0])
+
+    def add_input(self, tensor: Tensor, name: str) -> Value:
+        value = self.graph.add_input(name, tensor.array.shape, tensor.array.dtype)
+        self.bind(tensor, value)
+        self.dependent.add(value)
+        return value
+
+    def lookup(self, tensor: Tensor) -> Value | None:
+        entry = self.known.get(id(tensor))
+        if entry is None or entry[1] is not tensor:
+            return None
+        value, _, version = entry
+        if tensor._version[0] != version:
+            value = self._after_inplace(tensor, value)
+        return value
+
+    def value_of(self, tensor: Tensor) -> Value:
+        value = self.lookup(tensor)
+        if value is not None:
+            return value
+        name, kind = self.names.get(id(tensor), (None, None))
+        if name is None and tensor.requires_grad and tensor.grad_fn is None:
+            name, kind = "param", PARAM
+        if name is not None:
+            value = self.graph.add_param(name, tensor, kind)
+            self.dependent.add(value)
+        else:
+            value = self.graph.add_constant(tensor)
+        self.bind(tensor, value)
+        return value
+
+    def _after_inplace(self, tensor: Tensor, old: Value) -> Value:
+        """The tensor was changed in place: its new value is the latest op that read it first."""
+        for node in reversed(self.graph.nodes):
+            first = node.args[0] if node.args else None
+            if first is old and len(node.outputs) == 1 and node.outputs[0].shape == tuple(tensor.array.shape):
+                self.bind(tensor, node.outputs[0])
+                return node.outputs[0]
+        raise NotImplementedError(
+            f"jit.trace: the value {old.name} was changed in place by something the tracer could not "
+            "see; use the out-of-place op (y = y + 1 instead of y += 1) inside traced code")
+
+    def template(self, structure):
+        """``structure`` with Tensors replaced by Values (nested tuples, lists and dicts)."""
+        if isinstance(structure, Tensor):
+            return self.value_of(structure)
+        if type(structure) in (tuple, list):
+            return type(structure)(self.template(item) for item in structure)
+        if type(structure) is dict:
+            return {k: self.template(v) for k, v in structure.items()}
+        return structure
+
+    def _touches_known(self, structure) -> bool:
+        if isinstance(structure, Tensor):
+            return self.lookup(structure) is not None
+        if type(structure) in (tuple, list):
+            return any(self._touches_known(item) for item in structure)
+        if type(structure) is dict:
+            return any(self._touches_known(item) for item in structure.values())
+        return False
+
+    # ----------------------------------------------------------------- nodes
+    def add(self, node: Node, outputs: tuple) -> None:
+        meta = [(o.array.shape, o.array.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs]
+        self.graph.add_node(node, meta)
+        dependent = any(v in self.dependent for v in node.inputs())
+        for out, value in zip(outputs, node.outputs):
+            if isinstance(out, Tensor):
+                self.bind(out, value)
+                if dependent:
+                    self.dependent.add(value)
+        self._keep.append(outputs)
+
+    def observe(self, op, inputs, outputs) -> None:
+        if self.depth or (not self.record_all and not self._touches_known(inputs)):
+            return
+        cls = type(op)
+        label = getattr(cls, "label", None) or cls.__name__.lower()
+        multi = len(outputs) > 1 or bool(op._outputs_meta) or label in ("split", "unbind")
+        node = Node(self.graph.unique_name(label), cls, cls.apply, label, self.template(tuple(inputs)),
+                    multi=multi, source=_user_line())
+        self._keep.append(op)
+        self.add(node, outputs)
+
+    def on_data_access(self, tensor: Tensor, how: str) -> None:
+        value = self.lookup(tensor)
+        if value is None or value not in self.dependent:
+            return
+        filename, lineno = _user_frame()
+        warnings.warn_explicit(
+            f"jit.trace: {how} on the traced value {value.name} turns it into a Python value; the graph "
+            "keeps what this run decided (control flow or numbers computed from it are frozen) and "
+            "will not follow other inputs", TracerWarning, filename, lineno)
+
+    @contextlib.contextmanager
+    def recording(self):
+        handle = add_op_observer(self.observe)
+        _DATA_HOOKS.append(self.on_data_access)
+        _ACTIVE.append(self)
+        patches = _patch_leaves()
+        try:
+            yield self
+        finally:
+            _unpatch_leaves(patches)
+            _ACTIVE.remove(self)
+            _DATA_HOOKS.remove(self.on_data_access)
+            handle.remove()
+
+
+# --------------------------------------------------------------------------- leaf functions
+def _leaf(original, label: str):
+    @functools.wraps(original)
+    def recorded(*args, **kwargs):
+        recorder = _ACTIVE[-1] if _ACTIVE else None
+        if recorder is None or recorder.depth or (
+                not recorder.record_all and not recorder._touches_known((args, kwargs))):
+            return original(*args, **kwargs)
+        args_t, kwargs_t = recorder.template(args), recorder.template(kwargs)
+        recorder.depth += 1
+        try:
+            result = original(*args, **kwargs)
+        finally:
+            recorder.depth -= 1
+        multi = type(result) is tuple
+        node = Node(recorder.graph.unique_name(label), None, original, label, args_t, kwargs_t, multi=multi,
+                    source=_user_line())
+        recorder.add(node, result if multi else (result,))
+        return result
+
+    recorded.__wrapped_leaf__ = original
+    return recorded
+
+
+def _leaf_sites():
+    """(module, attribute, label) of the functions recorded whole."""
+    from ..nn import functional
+    from ..ops import nnops, pool
+
+    return [(pool, "_max_poolnd", "max_pool"), (nnops, "_dropout", "dropout"),
+            (nnops, "batch_norm", "batch_norm"), (functional, "batch_norm", "batch_norm")]
+
+
+def _patch_leaves() -> list:
+    if len(_ACTIVE) > 1:
+        return []  # already patched by an outer recorder
+    patches, wrapped = [], {}
+    for module, attribute, label in _leaf_sites():
+        original = getattr(module, attribute)
+        if hasattr(original, "__wrapped_leaf__"):
+            continue
+        if id(original) not in wrapped:
+            wrapped[id(original)] = _leaf(original, label)
+        setattr(module, attribute, wrapped[id(original)])
+        patches.append((module, attribute, original))
+    return patches
+
+
+def _unpatch_leaves(patches: list) -> None:
+    for module, attribute, original in patches:
+        setattr(module, attribute, original)
+
+
+# --------------------------------------------------------------------------- source lines
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_frame() -> tuple[str, int]:
+    """File and line of the innermost caller outside nbframe (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE + os.sep):
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return "<unknown>", 0
+
+
+def _user_line() -> str:
+    filename, lineno = _user_frame()
+    return f"{os.path.basename(filename)}:{lineno}"
+
+
+__all__ = ["Recorder", "TracerWarning", "COMPUTED", "INPUT", "BUFFER"]

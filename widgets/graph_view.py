@@ -1,0 +1,128 @@
+"""``GraphView``: the autograd graph as an SVG in an HTML widget, with a node picker and tensor details.
+
+Give it a Tensor (its graph) or a Module and an example input (traced, so modules
+become clusters). ``depth`` folds modules deeper than that into boxes; the
+depth slider expands or collapses them. The node picker (a Dropdown: works in
+any front end, no custom JavaScript) shows the chosen tensor's shape, dtype,
+statistics and a histogram. ``update()`` redraws (e.g. after ``backward()``
+with ``grads=True``). Without a graphviz engine it shows the DOT text and how
+to get graphviz.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .graph_dot import GraphDot, graph_dot, trace_module
+from .layout import INSTALL_HINT, render
+from .svg import histogram
+
+
+class GraphView:
+    def __init__(self, target, example=None, *, depth: int | None = None, grads: bool = False,
+                 names: dict[int, str] | None = None, engine: str | None = None) -> None:
+        from nbframe import Tensor
+        from nbframe.nn import Module
+
+        self.target, self.depth, self.grads, self.names, self.engine = target, depth, grads, names, engine
+        self.trace = None
+        if isinstance(target, Module):
+            if example is None:
+                raise ValueError("GraphView(module): give an example input, "
+                                 "e.g. GraphView(model, nf.zeros(1, 784))")
+            examples = example if isinstance(example, (tuple, list)) else (example,)
+            self.trace = trace_module(target, *examples)
+            self.output = self.trace.output
+        elif isinstance(target, Tensor):
+            if target.grad_fn is None:
+                raise ValueError("GraphView(tensor): this tensor has no graph (no grad_fn); compute it from "
+                                 "tensors with requires_grad=True")
+            self.output = target
+        else:
+            raise TypeError(f"GraphView: expected a Tensor or a Module, got {type(target).__name__}")
+        self._widget = None
+        self._parts: dict = {}
+        self.update()
+
+    def update(self) -> None:
+        """Rebuild the DOT and the SVG (gradient colours included) and refresh the widget in place."""
+        self.graph: GraphDot = graph_dot(self.output, trace=self.trace, names=self.names, depth=self.depth,
+                                         grads=self.grads)
+        self.svg, self.problem = render(self.graph.dot, self.engine)
+        if self._parts:
+            self._parts["picture"].value = self._picture_html()
+            self._parts["picker"].options = self._options()
+
+    @property
+    def dot(self) -> str:
+        return self.graph.dot
+
+    def details(self, node_id: str) -> str:
+        """HTML: the node's label, and for a known tensor its shape, dtype, statistics and histogram."""
+        node = self.graph.node(node_id)
+        title = html.escape(node.label.replace("\n", " "))
+        if node.tensor is None:
+            return f"<div><b>{title}</b><br><i>{node.kind}: no tensor recorded for this node</i></div>"
+        import numpy as np
+
+        tensor = node.tensor.detach()
+        values = np.asarray(tensor.cpu().numpy(), dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        rows = [("shape", list(tensor.shape)), ("dtype", str(tensor.dtype).removeprefix("nbframe.")),
+                ("NaN/Inf", int(values.size - finite.size))]
+        if finite.size:
+            rows += [("min", f"{finite.min():.4g}"), ("max", f"{finite.max():.4g}"),
+                     ("mean", f"{finite.mean():.4g}"), ("std", f"{finite.std():.4g}")]
+        if getattr(node.tensor, "grad", None) is not None:
+            rows.append(("|grad|", f"{float(np.linalg.norm(node.tensor.grad.cpu().numpy())):.4g}"))
+        table = "".join(f"<tr><td>{k}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return f"<div><b>{title}</b><table>{table}</table>{histogram(values, title='values')}</div>"
+
+    def _options(self) -> list[tuple[str, str]]:
+        return [(f"{n.id}: {n.label.replace(chr(10), ' ')}", n.id) for n in self.graph.nodes]
+
+    def _picture_html(self) -> str:
+        if self.svg is not None:
+            return f'<div style="overflow:auto;max-height:700px">{self.svg}</div>'
+        return f"<p>{html.escape(self.problem or INSTALL_HINT)}</p><pre>{html.escape(self.graph.dot)}</pre>"
+
+    @property
+    def widget(self):
+        if self._widget is None:
+            import ipywidgets as widgets
+
+            picture = widgets.HTML(self._picture_html())
+            picker = widgets.Dropdown(options=self._options(), description="node", value=None,
+                                      layout=widgets.Layout(width="320px"))
+            info = widgets.HTML("<i>pick a node to see its tensor</i>")
+            controls = [picker]
+            if self.trace is not None and self.graph.max_depth:
+                shown = self.graph.max_depth if self.depth is None else self.depth
+                depth = widgets.IntSlider(value=shown, min=0, max=self.graph.max_depth, description="depth")
+                depth.observe(self._on_depth, names="value")
+                controls.insert(0, depth)
+            picker.observe(self._on_pick, names="value")
+            self._parts = {"picture": picture, "picker": picker, "info": info}
+            self._widget = widgets.HBox([picture, widgets.VBox([*controls, info])])
+        return self._widget
+
+    def _on_pick(self, change) -> None:
+        if change["new"] is not None:
+            self._parts["info"].value = self.details(change["new"])
+
+    def _on_depth(self, change) -> None:
+        self.depth = change["new"]
+        self.update()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = {}
+        try:
+            bundle.update(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        except ImportError:
+            pass
+        if self.svg is not None:
+            bundle["image/svg+xml"] = self.svg
+            bundle["text/plain"] = "\n".join(f"{n.id}: {n.label.replace(chr(10), ' ')}" for n in self.graph.nodes)
+        else:
+            bundle["text/plain"] = f"{self.problem or INSTALL_HINT}\n{self.graph.dot}"
+        return bundle

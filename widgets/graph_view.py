@@ -79,7 +79,7 @@ class GraphView:
         return f"<div><b>{title}</b><table>{table}</table>{histogram(values, title='values')}</div>"
 
     def _options(self) -> list[tuple[str, str]]:
-        return [(f"{n.id}: {n.label.replace(chr(10), ' ')}", n.id) for n in self.graph.nodes]
+        return [(f"{n.id}: {n.label.replace(chr(10), ' ')}", n.id) for n in self.graph.nodes]  # (text, id)
 
     def _picture_html(self) -> str:
         if self.svg is not None:
@@ -122,7 +122,7 @@ class GraphView:
             pass
         if self.svg is not None:
             bundle["image/svg+xml"] = self.svg
-            bundle["text/plain"] = "\n".join(f"{n.id}: {n.label.replace(chr(10), ' ')}" for n in self.graph.nodes)
+            bundle["text/plain"] = "\n".join(text for text, _ in self._options())
         else:
             bundle["text/plain"] = f"{self.problem or INSTALL_HINT}\n{self.graph.dot}"
         return bundle

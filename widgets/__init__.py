@@ -7,5 +7,6 @@ ipywidgets itself is imported only when a widget is shown.
 
 from .dashboard import TrainingDashboard
 from .graph_view import GraphView
+from .inspector import TensorInspector
 
-__all__ = ["GraphView", "TrainingDashboard"]
+__all__ = ["GraphView", "TrainingDashboard", "TensorInspector"]

@@ -32,6 +32,7 @@ class Trace:
     outputs: dict[int, Any] = field(default_factory=dict)
     module_types: dict[tuple[str, ...], str] = field(default_factory=dict)
     module_shapes: dict[tuple[str, ...], tuple] = field(default_factory=dict)
+    module_outputs: dict[tuple[str, ...], Any] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     grad_norms: dict[int, float] = field(default_factory=dict)
     keep: list = field(default_factory=list)
@@ -63,6 +64,7 @@ def trace_module(model, *inputs) -> Trace:
         path = stack.pop() if len(stack) > 1 else ()
         if isinstance(output, Tensor):
             trace.module_shapes[path] = tuple(output.shape)
+            trace.module_outputs[path] = output
 
     def observe(op, op_inputs, op_outputs):
         trace.scopes[id(op)] = stack[-1]
@@ -167,7 +169,8 @@ class _Builder:
             kind = self.trace.module_types.get(block, "module") if self.trace else "module"
             shape = self.trace.module_shapes.get(block) if self.trace else None
             label = f"{'.'.join(block)} ({kind})" + (f"\n{_shape(shape)}" if shape is not None else "")
-            self.add(GraphNode(node_id, label, "module", block[:-1]))
+            tensor = self.trace.module_outputs.get(block) if self.trace else None
+            self.add(GraphNode(node_id, label, "module", block[:-1], tensor))
         return self.ids[key]
 
     def op(self, fn) -> str:

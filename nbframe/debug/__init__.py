@@ -1,1 +1,5 @@
-"""nbframe.debug: not written yet."""
+"""nbframe.debug: the op recorder behind ``%%watch`` (``nf.debug.watch()``)."""
+
+from .recorder import OpRecord, WatchRecord, stats, watch
+
+__all__ = ["watch", "OpRecord", "WatchRecord", "stats"]

@@ -1,0 +1,140 @@
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from nbframe.widgets import TrainingDashboard
+from nbframe.widgets.svg import Series, histogram, line_chart
+
+import nbframe as nf
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _polylines(svg: str) -> dict[str, list[tuple[float, float]]]:
+    root = ET.fromstring(svg)
+    return {line.get("data-name"): [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+            for line in root.iter(f"{SVG}polyline")}
+
+
+def test_line_chart_draws_one_point_per_value_and_higher_values_higher():
+    svg = line_chart([Series("loss", [(1, 3.0), (2, 2.0), (3, 1.0)])])
+    points = _polylines(svg)["loss"]
+    assert len(points) == 3
+    assert points[0][1] < points[1][1] < points[2][1]  # SVG y grows downwards
+    assert points[0][0] < points[1][0] < points[2][0]
+
+
+def test_line_chart_is_deterministic_and_skips_non_finite_values():
+    series = [Series("a", [(0, 1.0), (1, float("nan")), (2, 0.5)])]
+    assert line_chart(series) == line_chart(series)
+    assert len(_polylines(line_chart(series))["a"]) == 2
+    assert len(_polylines(line_chart([Series("a", [(0, 1.0), (1, 0.0)])], log_y=True))["a"]) == 1
+
+
+def test_histogram_has_one_bar_per_bin_and_counts_nan():
+    svg = histogram([0.0, 1.0, 2.0, float("nan")], bins=4, title="x")
+    root = ET.fromstring(svg)
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]) == 4
+    assert "1 NaN/Inf left out" in svg
+
+
+def test_log_adds_points_to_the_step_curve():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    for step in range(1, 6):
+        dash.log(step, loss=1.0 / step)
+    assert len(_polylines(dash.svg())["loss (step)"]) == 5
+
+
+def test_redraws_are_throttled_in_time_plus_every_epoch_end():
+    clock = FakeClock()
+    dash = TrainingDashboard(throttle=0.3, clock=clock, text_stream=io.StringIO())
+    for step in range(100):  # 100 steps in 1 s of fake time: ~1 redraw per 0.3 s
+        clock.now = step * 0.01
+        dash.log(step, loss=1.0)
+    assert dash.redraws == 4  # t = 0, 0.3, 0.6, 0.9
+    dash.log_epoch(1, loss=1.0)
+    assert dash.redraws == 5
+
+
+def test_epoch_curves_train_and_validation_with_the_best_epoch_marked():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    for epoch, (train, val) in enumerate([(1.0, 0.9), (0.6, 0.5), (0.4, 0.7)], start=1):
+        dash.log(epoch * 10, loss=train)
+        dash.log_epoch(epoch, loss=train, val_loss=val)
+    svg = dash.svg()
+    lines = _polylines(svg)
+    assert len(lines["loss"]) == 3 and len(lines["val_loss"]) == 3
+    markers = [c for c in ET.fromstring(svg).iter(f"{SVG}circle") if c.get("class") == "marker"]
+    assert len(markers) == 1 and markers[0].get("data-name") == "val_loss"
+    assert "best epoch 2 (val_loss 0.5)" in dash.status()
+
+
+def test_several_runs_overlay_in_one_dashboard():
+    nf.manual_seed(0)
+    x = nf.randn(64, 4)
+    y = (x[:, 0] > 0).long()
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    for lr in (1e-2, 1e-3):
+        model = nf.nn.Linear(4, 2)
+        nf.fit(model, (x, y), epochs=2, lr=lr, progress=dash, run=f"lr={lr}")
+    assert list(dash.runs) == ["lr=0.01", "lr=0.001"]
+    names = set(_polylines(dash.svg()))
+    assert {"lr=0.01: loss", "lr=0.001: loss", "lr=0.01: accuracy (step)"} <= names
+
+
+def test_log_scale_toggle_redraws_with_log_axis():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    for step, value in enumerate([1.0, 0.1, 0.01], start=1):
+        dash.log(step, loss=value)
+    linear = _polylines(dash.svg())["loss (step)"]
+    dash.widget  # noqa: B018  (builds the ipywidgets view)
+    dash._parts["scale"].value = True
+    log = _polylines(dash._parts["charts"].value)["loss (step)"]
+    assert dash.log_scale
+    # on a log axis the three values are evenly spaced; on a linear one they are not
+    assert abs((log[0][1] - log[1][1]) - (log[1][1] - log[2][1])) < 0.2
+    assert abs((linear[0][1] - linear[1][1]) - (linear[1][1] - linear[2][1])) > 10
+
+
+def test_the_stop_button_requests_a_stop_that_fit_honours():
+    nf.manual_seed(0)
+    x, y = nf.randn(64, 4), nf.zeros(64).long()
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    dash.widget  # noqa: B018
+    stop = nf.train.LambdaCallback(on_step_end=lambda trainer, step, logs: step == 3 and dash._on_stop())
+    history = nf.fit(nf.nn.Linear(4, 2), (x, y), epochs=5, batch_size=8, progress=dash, callbacks=[stop])
+    assert len(history.steps) == 3 and history.stopped == "stop button"
+    assert dash._parts["stop"].disabled
+    assert "stopped: stop button" in dash.status()
+
+
+def test_the_display_carries_a_static_svg_and_text_fallback():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    dash.log(1, loss=0.5)
+    bundle = dash._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    ET.fromstring(bundle["image/svg+xml"])
+    assert "step 1" in bundle["text/plain"]
+
+
+def test_outside_a_kernel_log_prints_a_text_progress_line():
+    stream = io.StringIO()
+    dash = TrainingDashboard(text_stream=stream, throttle=0)
+    dash.log(7, loss=0.25)
+    assert "step 7" in stream.getvalue()
+
+
+@pytest.mark.parametrize("count", [10_000])
+def test_long_step_curves_are_thinned_to_a_bounded_number_of_points(count):
+    dash = TrainingDashboard(text_stream=io.StringIO(), throttle=float("inf"))
+    for step in range(count):
+        dash.log(step, loss=1.0)
+    assert len(_polylines(dash.svg())["loss (step)"]) == 400

@@ -130,6 +130,7 @@ def graph_dot(outputs, *, trace: Trace | None = None, names: dict[int, str] | No
         label = builder.names.get(id(out), "output" if len(outputs) == 1 else f"output {k}")
         out_id = builder.add(GraphNode(f"out{k}", f"{label}\n{_shape(out.shape)}", "output", (), out))
         if out.grad_fn is not None:
+            builder.known_shapes[id(out.grad_fn)] = tuple(out.shape)
             norm = trace.grad_norms.get(id(out.grad_fn)) if grads and trace is not None else None
             builder.edge(builder.op(out.grad_fn), out_id, norm)
     builder.walk()
@@ -144,6 +145,7 @@ class _Builder:
         self.nodes: list[GraphNode] = []
         self.edges: dict[tuple[str, str], float | None] = {}
         self.queue: list[Any] = []
+        self.known_shapes: dict[int, tuple] = {}  # untraced single-output ops record no shape: outputs' ops
         self.max_depth = max((len(p) for p in (trace.scopes.values() if trace else ())), default=0)
 
     def add(self, node: GraphNode) -> str:
@@ -227,6 +229,8 @@ class _Builder:
             label += "\n" + _shape(out.shape)
         elif meta:
             label += "\n" + ", ".join(_shape(m[0]) for m in meta)
+        elif id(fn) in self.known_shapes:
+            label += "\n" + _shape(self.known_shapes[id(fn)])
         return label
 
     # --- DOT text -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Jupytext, VS Code and Spyder read::
 
     # %% [raises]            a cell that shows an error on purpose
     # %% [solution]          an exercise's solution: stored collapsed (source hidden)
+    # %% [solution raises]   both
 
 The notebook is executed top to bottom in a fresh kernel, in a scratch folder, on two threads with
 no network (tests/notebook_kernel.py), and written to ``tutorials/NN_name.ipynb`` with its outputs,
@@ -37,7 +38,8 @@ SOURCES = HERE / "source"
 ROOT = HERE.parent
 REBUILD = ".venv/bin/python tutorials/build.py"
 
-_MARKER = re.compile(r"^# %%(?: \[(markdown|raises|solution)\])?\s*$")
+_MARKER = re.compile(r"^# %%(?: \[((?:markdown|raises|solution)(?: (?:raises|solution))?)\])?\s*$")
+_TAGS = {"solution": "solution", "raises": "raises-exception"}  # nbclient lets a raises-exception cell fail
 _KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -50,17 +52,19 @@ def notebook_path(source: Path) -> Path:
 
 
 def _cell(kind: str | None, lines: list[str], index: int):
+    kinds = set(kind.split()) if kind else set()
     while lines and not lines[-1].strip():
         lines.pop()
-    if kind == "markdown":
+    if "markdown" in kinds:
         text = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
         cell = nbformat.v4.new_markdown_cell(text)
     else:
         cell = nbformat.v4.new_code_cell("\n".join(lines))
-        if kind == "raises":
-            cell.metadata["tags"] = ["raises-exception"]
-        elif kind == "solution":
-            cell.metadata.update(tags=["solution"], collapsed=True, jupyter={"source_hidden": True})
+        tags = [tag for name, tag in _TAGS.items() if name in kinds]
+        if tags:
+            cell.metadata["tags"] = tags
+        if "solution" in kinds:
+            cell.metadata.update(collapsed=True, jupyter={"source_hidden": True})
     cell.id = f"cell-{index:02d}"
     return cell
 

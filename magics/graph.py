@@ -36,7 +36,8 @@ class GraphMagics(Magics):
         output, names, shapes = self._trace(value, expression, args.input)
         picture = autograd_graph(output, names=names, shapes=shapes, depth=args.depth, grads=args.grads)
         view = widget_class("GraphView")
-        show(picture.bundle(), (lambda: view(output, grads=args.grads, names=names)) if view is not None else None)
+        live = (lambda: view(output, grads=args.grads, names=names)) if view is not None else None
+        show(picture.bundle(), live)
 
     def _trace(self, value, expression: str, input_text: str | None):
         from nbframe import Tensor

@@ -40,6 +40,7 @@ class Recorder:
         self.record_all = record_all  # False: only ops that read a known (placeholder-derived) value
         self.dependent: set[Value] = set()  # values computed from inputs or parameters
         self._keep: list = []  # op contexts kept alive so ids stay unique while recording
+        self.results: dict[Value, Tensor] = {}  # each node output's tensor from the recorded run
 
     # ----------------------------------------------------------------- values
     def bind(self, tensor: Tensor, value: Value) -> None:
@@ -76,12 +77,20 @@ class Recorder:
         return value
 
     def _after_inplace(self, tensor: Tensor, old: Value) -> Value:
-        """The tensor was changed in place: its new value is the latest op that read it first."""
+        """The tensor was changed in place: its new value is the latest recorded result equal to it.
+
+        An in-place op runs the out-of-place op (maybe on a clone) and copies the result into the
+        tensor, so that result's node computes the tensor's new value.
+        """
+        xp = __import__("nbframe.backend", fromlist=["get_array_module"]).get_array_module(tensor.array)
         for node in reversed(self.graph.nodes):
-            first = node.args[0] if node.args else None
-            if first is old and len(node.outputs) == 1 and node.outputs[0].shape == tuple(tensor.array.shape):
-                self.bind(tensor, node.outputs[0])
-                return node.outputs[0]
+            for value in node.outputs:
+                out = self.results.get(value)
+                if (out is not None and out is not tensor and out.array.shape == tensor.array.shape
+                        and out.array.dtype == tensor.array.dtype
+                        and bool(xp.array_equal(out.array, tensor.array, equal_nan=True))):
+                    self.bind(tensor, value)
+                    return value
         raise NotImplementedError(
             f"jit.trace: the value {old.name} was changed in place by something the tracer could not "
             "see; use the out-of-place op (y = y + 1 instead of y += 1) inside traced code")
@@ -113,6 +122,7 @@ class Recorder:
         for out, value in zip(outputs, node.outputs):
             if isinstance(out, Tensor):
                 self.bind(out, value)
+                self.results[value] = out
                 if dependent:
                     self.dependent.add(value)
         self._keep.append(outputs)

@@ -61,4 +61,4 @@ def buffer_reuse(graph: Graph) -> str:
         for key, buffer in releases.pop(i, ()):
             pool[key].append(buffer)
     return (f"{assigned} fused output(s) in {allocated} preallocated buffer(s); "
-            f"{reused_bytes // 1024} KiB reused per run instead of allocated")
+            f"{reused_bytes} bytes reused per run instead of allocated")

@@ -61,8 +61,9 @@ class FusedElementwise:
     """What a fused node calls: ``steps`` are (op class, label, operands), operands ("in", i),
     ("prev",) or ("const", number); each step reads the previous step's result at most once."""
 
-    def __init__(self, steps: list, shape: tuple, dtype):
+    def __init__(self, steps: list, shape: tuple, dtype, extras: list | None = None):
         self.steps = steps
+        self.extras = extras or [()] * len(steps)  # each op's arguments after its operands (alpha, ...)
         self.shape = shape
         self.dtype = np.dtype(dtype)
         self.buffer = None  # a preallocated output array, set by the buffer_reuse pass
@@ -81,9 +82,9 @@ class FusedElementwise:
 
     def _eager(self, inputs):
         prev = None
-        for op, _, operands in self.steps:
+        for (op, _, operands), extra in zip(self.steps, self.extras):
             args = [inputs[o[1]] if o[0] == "in" else prev if o[0] == "prev" else o[1] for o in operands]
-            prev = op.apply(*args)
+            prev = op.apply(*args, *extra)
         return prev
 
     def _numpy(self, arrays):
@@ -143,7 +144,7 @@ def fusion(graph: Graph) -> str:
 def _build(graph: Graph, group: list[Node]) -> bool:
     """Replace ``group`` by one fused node at the place of its last node (False if too many inputs)."""
     inputs: list[Value] = []
-    steps = []
+    steps, extras = [], []
     prev = None
     for node in group:
         arity = 1 if node.label in _UNARY_NUMPY else 2
@@ -158,12 +159,13 @@ def _build(graph: Graph, group: list[Node]) -> bool:
             else:
                 operands.append(("const", a))
         steps.append((node.op, node.label, operands))
+        extras.append(tuple(node.args[arity:]))
         prev = node.outputs[0]
     if len(inputs) > _MAX_INPUTS or not inputs:
         return False
     last = group[-1]
     out = last.outputs[0]
-    kernel = FusedElementwise(steps, out.shape, out.dtype)
+    kernel = FusedElementwise(steps, out.shape, out.dtype, extras)
     fused = Node(graph.unique_name("fused"), None, kernel, kernel.label, tuple(inputs), source=last.source)
     fused.outputs = [out]
     out.node = fused

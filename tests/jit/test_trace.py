@@ -1,0 +1,100 @@
+"""nf.jit.trace: traced == eager for values and gradients; re-tracing per signature; tracer warnings."""
+
+import numpy as np
+import pytest
+
+import nbframe as nf
+from nbframe import nn
+
+
+def grads_of(model, run, x):
+    for p in model.parameters():
+        p.grad = None
+    out = run(x)
+    (out * out).sum().backward()
+    return out.detach().numpy().copy(), [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def assert_traced_matches_eager(model, x, rtol=1e-6):
+    traced = nf.jit.trace(model, x)
+    eager_out, eager_grads = grads_of(model, model, x)
+    traced_out, traced_grads = grads_of(model, traced, x)
+    np.testing.assert_allclose(traced_out, eager_out, rtol=rtol, atol=1e-6)
+    for a, b in zip(traced_grads, eager_grads):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6)
+    return traced
+
+
+def test_mlp_traced_matches_eager_values_and_gradients():
+    nf.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 4), nn.Sigmoid())
+    traced = assert_traced_matches_eager(model, nf.randn(3, 10))
+    assert [v.name for v in traced.graph.params] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+@pytest.mark.parametrize("name, shape", [("lenet5", (2, 1, 28, 28)), ("resnet20", (2, 3, 16, 16)),
+                                         ("mobilenet_v2", (2, 3, 16, 16))])
+def test_vision_models_traced_match_eager(name, shape):
+    nf.manual_seed(0)
+    kwargs = {"num_classes": 10}
+    model = getattr(nf.vision.models, name)(**kwargs).eval()
+    assert_traced_matches_eager(model, nf.randn(*shape), rtol=1e-5)
+
+
+def test_batchnorm_in_training_updates_running_stats_through_the_graph():
+    nf.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    twin = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    twin.load_state_dict(model.state_dict())
+    x = nf.randn(4, 1, 6, 6)
+    traced = nf.jit.trace(model, x)
+    model.load_state_dict(twin.state_dict())
+    traced(x)
+    twin(x)
+    np.testing.assert_allclose(model[1].running_mean.numpy(), twin[1].running_mean.numpy(), rtol=1e-6)
+
+
+def test_new_shapes_trace_again_and_are_cached():
+    model = nn.Linear(5, 2)
+    traced = nf.jit.trace(model, nf.randn(3, 5))
+    traced(nf.randn(3, 5))
+    assert traced.traces == 1
+    out = traced(nf.randn(7, 5))
+    assert out.shape == (7, 2) and traced.traces == 2
+    traced(nf.randn(7, 5).double().float())
+    assert traced.traces == 2 and len(traced.graphs) == 2
+
+
+def test_functions_with_several_inputs_and_outputs():
+    def fn(a, b):
+        return a * b + 1, (a - b).exp()
+
+    a, b = nf.randn(4), nf.randn(4)
+    traced = nf.jit.trace(fn, (a, b))
+    got, want = traced(a, b), fn(a, b)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy())
+    assert [v.name for v in traced.graph.inputs] == ["a", "b"]
+
+
+def test_item_on_a_traced_value_warns_at_the_users_line():
+    def fn(x):
+        if x.sum().item() > 0:  # data-dependent control flow
+            return x * 2
+        return x
+
+    with pytest.warns(nf.jit.TracerWarning, match="item") as record:
+        nf.jit.trace(fn, nf.ones(3))
+    assert record[0].filename == __file__
+
+
+def test_bool_of_a_traced_value_warns():
+    with pytest.warns(nf.jit.TracerWarning, match="bool"):
+        nf.jit.trace(lambda x: x if bool((x > 0).all()) else -x, nf.ones(2))
+
+
+def test_graph_prints_a_table_and_dot():
+    traced = nf.jit.trace(nn.Sequential(nn.Linear(3, 2), nn.ReLU()), nf.randn(1, 3))
+    text = str(traced.graph)
+    assert "opcode" in text and "linear" in text and "0.weight" in text
+    assert "digraph" in traced.graph.to_dot()

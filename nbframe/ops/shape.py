@@ -18,7 +18,7 @@ from .reduce import normalize_dims
 __all__ = ['reshape', 'view', 'expand', 'permute', 'transpose', 't', 'unsqueeze', 'squeeze', 'flatten',
            'view_as', 'reshape_as', 'expand_as', 'swapaxes', 'swapdims', 'ravel', 'repeat', 'tile', 'flip',
            'fliplr', 'flipud', 'roll', 'cat', 'concat', 'concatenate', 'stack', 'hstack',
-           'vstack', 'row_stack', 'split', 'chunk', 'unbind',
+           'vstack', 'row_stack', 'meshgrid', 'cartesian_prod', 'split', 'chunk', 'unbind',
            'unflatten', 'narrow', 'movedim', 'moveaxis']
 
 
@@ -595,6 +595,42 @@ def vstack(tensors, *, out=None):
 
 
 row_stack = vstack
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D tensors: output ``i`` repeats ``tensors[i]`` along every other dim.
+
+    ``indexing="ij"`` (the default, as in PyTorch) gives shape ``(len(t0), len(t1), ...)``;
+    ``"xy"`` swaps the first two dims, as NumPy's ``meshgrid`` does by default.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, "meshgrid")
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                               f"{t.ndim}D (tensor {i})")
+    sizes = [t.numel() for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0  # the grid's dim k runs along tensors[order[k]]
+    grid = [sizes[k] for k in order]
+    outputs = []
+    for i, t in enumerate(tensors):
+        shape = [1] * len(tensors)
+        shape[order.index(i)] = -1
+        outputs.append(t.reshape(shape).expand(grid))
+    return tuple(outputs)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of the 1-D tensors' elements, one per row (``itertools.product`` order)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack(meshgrid(*tensors, indexing="ij"), -1).reshape(-1, len(tensors))
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:

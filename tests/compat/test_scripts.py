@@ -41,6 +41,19 @@ class Expected:
 BACKENDS = ("torch", "nbframe")
 SCRIPTS = {
     "mlp_digits.py": Expected({"accuracy": 0.04, "confident": 0.1}, {"accuracy": 0.93}),
+    "cnn_digits.py": Expected({"accuracy": 0.04, "best validation accuracy": 0.05}, {"accuracy": 0.93}),
+    # Fixed starting values: both runs must print the same numbers.
+    "autograd_function_hooks.py": Expected(
+        {"legendre loss": 1e-3, "legendre d": 1e-5, "hooked grad sum": 1e-4, "seen grad sum": 1e-4,
+         "scaled grad sum": 1e-4, "retained grad sum": 1e-4, "second derivative sum": 1e-4,
+         "fc1 activation mean": 1e-3, "fc2 grad output norm": 1e-4, "xor loss": 1e-3, "accuracy": 0},
+        {"accuracy": 1.0}),
+    "checkpoint_resume.py": Expected(
+        {"accuracy": 0.04, "reloaded accuracy": 0.04, "resume difference": 0, "final lr": 0, "adam steps": 0},
+        {"accuracy": 0.93}),
+    "lstm_packed_sequences.py": Expected({"accuracy": 0.05}, {"accuracy": 0.9}, needs=("LSTM",)),
+    "transformer_encoder.py": Expected({"accuracy": 0.05}, {"accuracy": 0.9},
+                                       needs=("TransformerEncoder", "TransformerEncoderLayer")),
 }
 
 

@@ -56,3 +56,23 @@ def test_isclose_refuses_mixed_dtypes_with_torchs_message():
 def test_isclose_refuses_a_number_for_other():
     with pytest.raises(TypeError, match="argument 'other' must be Tensor, not float"):
         nf.allclose(nf.zeros(2), 0.0)
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_matches_torch_with_gradients(indexing):
+    check(lambda m, a, b, c: [g * (i + 1) for i, g in enumerate(m.meshgrid(a, b, c, indexing=indexing))],
+          A[0, 0], A[1, 1], A[0, 1, :2])
+
+
+def test_meshgrid_takes_a_list_and_defaults_to_ij():
+    check(lambda m, a, b: m.meshgrid([a, b], indexing="ij")[1], A[0, 0], A[1, 0])
+    assert nf.meshgrid(nf.zeros(2), nf.zeros(3))[0].shape == (2, 3)
+
+
+def test_meshgrid_refuses_a_matrix():
+    with pytest.raises(RuntimeError, match="Expected 0D or 1D tensor"):
+        nf.meshgrid(nf.zeros(2, 2), nf.zeros(2))
+
+
+def test_cartesian_prod_lists_combinations_in_product_order():
+    check(lambda m, a, b: m.cartesian_prod(a, b), A[0, 0, :3], A[1, 1, :2])

@@ -26,8 +26,12 @@ LAYERS = {"RNN": nf.nn.RNN, "LSTM": nf.nn.LSTM, "GRU": nf.nn.GRU}
 def _pair(name: str, *args, **kwargs):
     """The same layer in both libraries, ours loaded from torch's state_dict (float64)."""
     torch = torch_or_skip()
-    theirs = getattr(torch.nn, name)(*args, **kwargs).double()
-    ours = getattr(nf.nn, name)(*args, **kwargs).double()
+    return _port(getattr(nf.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs))
+
+
+def _port(ours, theirs):
+    """Both in float64, ours holding torch's weights (loaded by name: the key lists must be equal)."""
+    ours, theirs = ours.double(), theirs.double()
     state = {k: nf.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
     result = ours.load_state_dict(state)
     assert not result.missing_keys and not result.unexpected_keys

@@ -40,13 +40,30 @@ def _finite(points, log_y: bool):
             if math.isfinite(x) and math.isfinite(y) and (not log_y or y > 0)]
 
 
-def _ticks(low: float, high: float, count: int = 4) -> list[float]:
-    if high <= low:
-        return [low]
-    return [low + (high - low) * k / count for k in range(count + 1)]
+def _nice_step(span: float, count: int) -> float:
+    """A step of 1, 2 or 5 times a power of ten that cuts ``span`` into about ``count`` parts."""
+    raw = span / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return factor * power
+    return 10 * power
+
+
+def _nice_range(low: float, high: float, count: int = 4) -> tuple[float, float, float]:
+    """Axis bounds widened to whole steps, and the step: ticks read 0, 0.5, 1 rather than 0.498."""
+    step = _nice_step(high - low, count)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def _ticks(low: float, high: float, step: float) -> list[float]:
+    n = int(round((high - low) / step))
+    return [low + k * step for k in range(n + 1)]
 
 
 def _number(value: float) -> str:
+    if value == 0:
+        return "0"
     return f"{value:.3g}"
 
 
@@ -71,6 +88,8 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
         x0, x1 = x0 - 0.5, x1 + 0.5
     if y1 == y0:
         y0, y1 = y0 - 0.5, y1 + 0.5
+    x0, x1, x_step = _nice_range(x0, x1)
+    y0, y1, y_step = _nice_range(y0, y1)
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
@@ -81,11 +100,11 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
 
     parts.append(f'<g class="axes" stroke="#ccc"><line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
                  f'y2="{top + plot_h}"/><line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/></g>')
-    for tick in _ticks(y0, y1):
+    for tick in _ticks(y0, y1, y_step):
         y = round(top + plot_h - (tick - y0) / (y1 - y0) * plot_h, 1)
         label = _number(10 ** tick if log_y else tick)
         parts.append(f'<text x="{left - 3}" y="{y + 3}" text-anchor="end" fill="#555">{label}</text>')
-    for tick in _ticks(x0, x1):
+    for tick in _ticks(x0, x1, x_step):
         parts.append(f'<text x="{px(tick)}" y="{top + plot_h + 12}" text-anchor="middle" '
                      f'fill="#555">{_number(tick)}</text>')
     if x_label:
@@ -103,13 +122,14 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
             parts.append(f'<circle class="marker" data-name="{escape(s.name)}" cx="{mx}" cy="{my}" r="4" '
                          f'fill="none" stroke="{s.color}" stroke-width="2"><title>best: '
                          f'{_number(s.marker[1])} at {_number(s.marker[0])}</title></circle>')
-    legend_x = left + 8
-    for k, s in enumerate(s for s, pts in kept if pts and s.opacity >= 0.5):
-        y = top + 10 + 12 * k
+    # The legend runs along the title line, so it never covers a curve.
+    legend_x = left + 7 * len(title) + 16
+    for s in (s for s, pts in kept if pts and s.opacity >= 0.5):
         dash = ' stroke-dasharray="5,3"' if s.dash else ""
-        parts.append(f'<g class="legend"><line x1="{legend_x + plot_w - 110}" y1="{y - 3}" '
-                     f'x2="{legend_x + plot_w - 94}" y2="{y - 3}" stroke="{s.color}" stroke-width="2"{dash}/>'
-                     f'<text x="{legend_x + plot_w - 90}" y="{y}">{escape(s.name)}</text></g>')
+        parts.append(f'<g class="legend"><line x1="{legend_x}" y1="11" x2="{legend_x + 16}" y2="11" '
+                     f'stroke="{s.color}" stroke-width="2"{dash}/>'
+                     f'<text x="{legend_x + 20}" y="14">{escape(s.name)}</text></g>')
+        legend_x += 28 + 6 * len(s.name)
     return "".join(parts) + "</svg>"
 
 

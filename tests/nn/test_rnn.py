@@ -340,3 +340,15 @@ def test_lstm_learns_the_sum_of_variable_length_sequences():
     variance = float(target.numpy().var())
     assert test_loss < 0.05 * variance, f"test MSE {test_loss:.4f} vs target variance {variance:.4f}"
     assert elapsed < 30
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_float32_layer_matches_torch_to_float32_precision(name):
+    torch = torch_or_skip()
+    theirs = getattr(torch.nn, name)(INPUT, HIDDEN, num_layers=2, bidirectional=True)
+    ours = getattr(nf.nn, name)(INPUT, HIDDEN, num_layers=2, bidirectional=True)
+    ours.load_state_dict({k: nf.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    x = R.normal(size=(6, 3, INPUT)).astype(np.float32)
+    ours_out, theirs_out = ours(nf.tensor(x))[0], theirs(torch.tensor(x))[0]
+    assert ours_out.dtype == nf.float32
+    np.testing.assert_allclose(ours_out.detach().numpy(), theirs_out.detach().numpy(), rtol=1e-5, atol=1e-6)

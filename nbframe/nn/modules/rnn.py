@@ -237,15 +237,14 @@ class RNNBase(Module):
         h_states = h0.unbind(0)
         c_states = c0.unbind(0) if c0 is not None else [None] * len(h_states)
         h_n, c_n = [], []
+        all_weights = self.all_weights
         layer_input = data
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
-                weights = self.all_weights[index]
-                out, h, c = self._run_direction(
-                    layer_input, batch_sizes, h_states[index], c_states[index], weights, direction == 1
-                )
+                out, h, c = self._run_direction(layer_input, batch_sizes, h_states[index], c_states[index],
+                                                all_weights[index], direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)

@@ -13,7 +13,9 @@ from . import dtypes as _dtypes
 from .dtypes import (
     bfloat16, bool_ as bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     long, short, uint8, dtype, get_default_dtype, set_default_dtype, promote_types, result_type,
+    finfo, iinfo,
 )
+from math import e, inf, nan, pi
 from .dtypes import float, int  # noqa: A004  (PyTorch's names: nbframe.float is float32)
 from .backend import device
 from .tensor import Size, Tensor

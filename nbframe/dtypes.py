@@ -179,3 +179,31 @@ def _category_default(scalar: dtype, tensor: dtype) -> dtype:
     if scalar.category == 2:
         return _default_float
     return promote_types(tensor, scalar)
+
+
+def finfo(type: dtype | None = None):  # noqa: A002  (PyTorch's argument name)
+    """Limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``, ``resolution``, ``bits``).
+
+    The default dtype when none is given, as in PyTorch; NumPy's ``finfo`` holds the numbers.
+    """
+    d = as_dtype(type) if type is not None else get_default_dtype()
+    if not d.is_floating_point:
+        raise TypeError(f"torch.finfo() requires a floating point input type, got {d}; use iinfo for ints")
+    if d is bfloat16:  # NumPy has no bfloat16: its limits, from its 8 exponent and 7 mantissa bits
+        return _BFloat16Info()
+    return np.finfo(to_numpy(d))
+
+
+def iinfo(type: dtype):  # noqa: A002
+    """Limits of an integer dtype (``min``, ``max``, ``bits``), NumPy's ``iinfo``."""
+    d = as_dtype(type)
+    if d.is_floating_point:
+        raise TypeError(f"torch.iinfo() requires an integer input type, got {d}; use finfo for floats")
+    return np.iinfo(to_numpy(d))
+
+
+class _BFloat16Info:
+    bits, eps, max, min = 16, 2.0 ** -7, 3.3895313892515355e38, -3.3895313892515355e38
+    tiny = smallest_normal = 2.0 ** -126
+    resolution = 0.01
+    dtype = "bfloat16"

@@ -25,6 +25,13 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"nbframe.Size({list(self)})"
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
     def numel(self) -> int:
         n = 1
         for s in self:
@@ -44,15 +51,21 @@ class Tensor:
     _name = None
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
 
-    def __init__(self, data=None, *, requires_grad: bool = False):
-        if data is None:
+    def __init__(self, data=None, *sizes, requires_grad: bool = False):
+        # PyTorch's legacy constructor: Tensor(2, 3) and Tensor(Size) allocate that shape, and Python
+        # data becomes the default float dtype (Tensor([1, 2]) is float32). Arrays keep their dtype.
+        if sizes or isinstance(data, (int, np.integer, Size)) and not isinstance(data, bool):
+            from .creation import _size
+
+            data = np.zeros(_size((data, *sizes)), dtype=_dtypes.get_default_dtype().numpy)
+        elif data is None:
             data = np.empty((0,), dtype=_dtypes.get_default_dtype().numpy)
         elif isinstance(data, Tensor):
             data = data.array
         elif not _is_array(data):
             from .creation import _to_array
 
-            data = _to_array(data, None)
+            data = _to_array(data, _dtypes.get_default_dtype())
         self.array = data
         self.requires_grad = False
         self.grad_fn = None
@@ -163,7 +176,7 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self.array.ndim == 0 and spec:
+        if self.array.ndim == 0 and (spec or type(self) is Tensor):  # f"{loss}" prints 0.25, as PyTorch
             return format(self.item(), spec)
         return str(self)
 

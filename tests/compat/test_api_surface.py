@@ -28,6 +28,8 @@ TORCH = """
     abs exp log log1p sqrt rsqrt sin cos tanh sigmoid relu pow sign floor ceil round maximum minimum
     matmul mm bmm einsum outer dot softmax log_softmax
     save load cuda autograd nn optim utils
+    pi e inf nan finfo iinfo meshgrid cartesian_prod multinomial unique bincount repeat_interleave diag
+    set_num_threads get_num_threads
 """
 
 TENSOR = """
@@ -42,7 +44,7 @@ TENSOR = """
     matmul mm bmm masked_fill masked_fill_ gather scatter_ index_select nonzero
     add add_ sub sub_ mul mul_ div div_ zero_ fill_ copy_ normal_ uniform_
     new_zeros new_ones new_full new_tensor new_empty
-    is_floating_point element_size nelement tril triu isclose allclose
+    is_floating_point element_size nelement tril triu isclose allclose repeat_interleave unique
     __len__ __iter__ __getitem__ __setitem__ __matmul__ __neg__ __abs__ __invert__ __bool__
     __float__ __int__ __index__ __array__ __repr__ __format__ __hash__
 """
@@ -101,10 +103,17 @@ AUTOGRAD = "Function grad backward gradcheck gradgradcheck detect_anomaly set_de
 
 CUDA = "is_available device_count manual_seed manual_seed_all synchronize"
 
+LINALG = "norm vector_norm matrix_norm"
+
 # PyTorch names nbframe leaves out on purpose: {(namespace, name): reason}.
 OUT_OF_SCOPE = {
     ("nbframe", "compile"): "no compiler: nbframe.jit traces to its own graph IR instead (DESIGN.md)",
     ("nbframe", "backends"): "cuDNN/MKL/MPS switches: nbframe has NumPy and CuPy, nothing to switch",
+    ("nbframe", "distributions"): "probability distributions are not in DESIGN.md's scope",
+    # Deprecated in PyTorch itself; STYLE.md: no compatibility shims, one way to do each thing.
+    ("nbframe", "FloatTensor"): "deprecated legacy constructor: use torch.tensor(data, dtype=torch.float32)",
+    ("nbframe", "LongTensor"): "deprecated legacy constructor: use torch.tensor(data, dtype=torch.long)",
+    ("nbframe.autograd", "Variable"): "deprecated since PyTorch 0.4: tensors carry requires_grad themselves",
 }
 
 
@@ -131,6 +140,7 @@ NAMESPACES = {
     "nbframe.utils.data": (lambda: _module("nbframe.utils.data"), DATA),
     "nbframe.autograd": (lambda: _module("nbframe.autograd"), AUTOGRAD),
     "nbframe.cuda": (lambda: _module("nbframe.cuda"), CUDA),
+    "nbframe.linalg": (lambda: nbframe.linalg, LINALG),
 }
 
 

@@ -76,3 +76,37 @@ def test_meshgrid_refuses_a_matrix():
 
 def test_cartesian_prod_lists_combinations_in_product_order():
     check(lambda m, a, b: m.cartesian_prod(a, b), A[0, 0, :3], A[1, 1, :2])
+
+
+def test_legacy_tensor_constructor_takes_sizes_and_makes_python_data_float():
+    torch = torch_or_skip()
+    for args in [(3, 4), (2,), (torch.Size([2, 1]),), ([1, 2],), ([[1.5]],), ()]:
+        nf_args = tuple(nf.Size(a) if isinstance(a, torch.Size) else a for a in args)
+        made, want = nf.Tensor(*nf_args), torch.Tensor(*args)
+        assert tuple(made.shape) == tuple(want.shape) and made.dtype is nf.float32, args
+
+
+def test_zero_dim_tensor_formats_as_its_number_in_f_strings():
+    assert f"{nf.tensor(1.5)}" == "1.5"
+    assert f"{nf.tensor(0.123456):.3f}" == "0.123"
+    assert f"{nf.nn.Parameter(nf.tensor(1.5))}".startswith("Parameter containing")
+
+
+def test_size_slices_and_sums_stay_sizes():
+    shape = nf.zeros(2, 3, 4).shape
+    assert isinstance(shape[1:], nf.Size) and shape[1:] == (3, 4)
+    assert isinstance(shape + (5,), nf.Size) and repr(shape[:1]) == "nbframe.Size([2])"
+    assert shape[0] == 2 and isinstance(shape[0], int)
+
+
+def test_finfo_iinfo_and_math_constants_match_torch():
+    torch = torch_or_skip()
+    for name in ("float16", "float32", "float64", "bfloat16"):
+        mine, theirs = nf.finfo(getattr(nf, name)), torch.finfo(getattr(torch, name))
+        for field_name in ("eps", "max", "min", "tiny", "bits"):
+            assert float(getattr(mine, field_name)) == pytest.approx(getattr(theirs, field_name), rel=1e-6)
+    assert nf.iinfo(nf.int64).max == torch.iinfo(torch.int64).max
+    assert nf.iinfo(nf.uint8).min == 0
+    assert (nf.pi, nf.e, nf.inf) == (torch.pi, torch.e, torch.inf) and nf.nan != nf.nan
+    with pytest.raises(TypeError, match="requires a floating point input type"):
+        nf.finfo(nf.int32)

@@ -2,9 +2,8 @@
 
 ``show`` takes the static bundle (HTML/SVG and always ``text/plain``, so a
 terminal or an exported notebook still shows something) and, optionally, a
-way to make a live widget. The widget is used only inside a Jupyter kernel and
-only once ``nbframe.widgets`` provides it; until then, and everywhere else,
-the static bundle is what the user sees.
+way to make a live widget, used only inside a Jupyter kernel. ``show_graph``
+and ``show_record`` do this for ``nbframe.widgets``' GraphView and TensorInspector.
 """
 
 from __future__ import annotations
@@ -35,13 +34,25 @@ def in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def widget_class(name: str):
-    """``nbframe.widgets.<name>`` once the widgets package provides it, else None."""
-    try:
-        import nbframe.widgets as widgets
-    except ImportError:
-        return None
-    return getattr(widgets, name, None)
+def show_graph(target, example=None, **options) -> None:
+    """``GraphView(target, example, **options)``: live in a kernel, else its SVG (or DOT) and a listing."""
+    from nbframe.widgets import GraphView
+
+    view = GraphView(target, example, **options)
+    show(view.static_bundle(), lambda: view)
+
+
+def show_record(record, title: str) -> None:
+    """A ``nf.debug.watch()`` record in a TensorInspector: live in a kernel, else its table."""
+    from nbframe.widgets import TensorInspector
+    from nbframe.widgets.inspector import SHOWN_ROWS
+
+    inspector = TensorInspector(record)
+    more = f"… {len(record) - SHOWN_ROWS} more ops in the record" if len(record) > SHOWN_ROWS else ""
+    text = "\n".join(filter(None, [f"{title}: {len(record)} ops", inspector.text(), more]))
+    page = (f"<div><b>{html.escape(title)}</b>: {len(record)} ops (ms: time since the previous op)"
+            f"{inspector.table_html()}</div>")
+    show({"text/html": page, "text/plain": text}, lambda: inspector)
 
 
 # --- rich display of Tensor and Module ------------------------------------------------------------

@@ -9,10 +9,10 @@ from importlib import metadata
 import numpy as np
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from nbframe.widgets.layout import engine_version, find_engine
 
 from .cell_error import OptionError
 from .display import show
-from .graph_svg import engine_version, find_engine
 from .options import parse_device, parse_dtype
 from .tables import html_table, text_table
 

@@ -13,7 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .cell_error import CellError, OptionError, first_line
 from .cell_parser import CellNamespace, build_layers, parse_cell
-from .display import show, widget_class
+from .display import show
 from .graph_form import build_graph
 from .options import parse_device, parse_dtype, parse_shape
 from .shape_errors import explain
@@ -87,15 +87,9 @@ class ModelMagics(Magics):
         return model, lines, cell_info, namespace
 
     def _draw(self, model, input_size, name: str, device) -> None:
-        from .graph import known_tensors, run_recording_shapes
-        from .graph_svg import autograd_graph
+        from .graph import draw_model
 
-        output, shapes = run_recording_shapes(model, input_size, device)
-        names = known_tensors(self.shell.user_ns)
-        names.update({id(p): f"{name}.{n}" for n, p in model.named_parameters()})
-        picture = autograd_graph(output, names=names, shapes=shapes)
-        view = widget_class("GraphView")
-        show(picture.bundle(), (lambda: view(output)) if view is not None else None)
+        draw_model(self.shell.user_ns, model, name, input_size, device)
 
 
 def _explained(failure: LayerFailure, cell_info, lines, namespace, filename: str) -> CellError:

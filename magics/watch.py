@@ -5,116 +5,23 @@ its name, input and output shapes and dtypes, the time since the previous op
 (the op plus any Python between the two), min/max/mean/std and NaN/Inf counts
 of its output, and the cell line that called it. ``--nan`` stops at the first
 op whose output holds a NaN or an Inf and says which line and why.
+
+The recording is ``nf.debug.watch()`` (one recorder for Python and the magic),
+shown in the TensorInspector widget, or as a table where widgets can't render.
 """
 
 from __future__ import annotations
 
 import ast
 import linecache
-import re
-import sys
-import time
-from dataclasses import dataclass
+from contextlib import ExitStack
 
 import numpy as np
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .cell_error import NanError, OptionError
-from .display import show, widget_class
-from .tables import html_table, text_table
-
-#: How many rows the static table shows (the rest are in the record object).
-SHOWN_ROWS = 200
-
-
-@dataclass
-class OpRecord:
-    index: int
-    op: str
-    node: str
-    inputs: list  # (shape, dtype) of each tensor input
-    outputs: list  # (shape, dtype) of each output
-    seconds: float
-    line: int | None
-    stats: dict  # min, max, mean, std, nan, inf, numel of the first output (floats only)
-
-    def cells(self) -> list[str]:
-        s = self.stats
-        number = (lambda k: f"{s[k]:.4g}" if s.get(k) is not None else "—")  # noqa: E731
-        return [str(self.index), self.op, _shapes(self.inputs), _shapes(self.outputs),
-                self.outputs[0][1] if self.outputs else "—", f"{self.seconds * 1e3:.3f}",
-                number("min"), number("max"), number("mean"), number("std"),
-                str(s.get("nan", 0)), str(s.get("inf", 0)), str(self.line) if self.line else "—"]
-
-
-HEADER = ["#", "op", "inputs", "output", "dtype", "ms", "min", "max", "mean", "std", "NaN", "Inf", "line"]
-
-
-class WatchRecord(list):
-    """The ops a ``%%watch`` cell ran (a list of OpRecord), shown as a table."""
-
-    def _rows(self) -> list[list[str]]:
-        return [r.cells() for r in self[:SHOWN_ROWS]]
-
-    def _more(self) -> str:
-        return f"… {len(self) - SHOWN_ROWS} more ops in the record" if len(self) > SHOWN_ROWS else ""
-
-    def __str__(self) -> str:
-        return "\n".join(filter(None, [f"%%watch: {len(self)} ops", text_table(HEADER, self._rows()),
-                                       self._more()]))
-
-    def __repr__(self) -> str:
-        return f"<WatchRecord of {len(self)} ops>"
-
-    def _repr_html_(self) -> str:
-        return (f"<div><b>%%watch</b>: {len(self)} ops (ms: time since the previous op)"
-                f"{html_table(HEADER, self._rows(), css_class='nbframe-watch')}{self._more()}</div>")
-
-    def bundle(self) -> dict[str, str]:
-        return {"text/html": self._repr_html_(), "text/plain": str(self)}
-
-
-class _StopAtNan(BaseException):
-    """Raised from the observer to stop the cell at the op that made a NaN/Inf (not an Exception, so
-    a broad ``except Exception`` in the cell can't swallow it)."""
-
-    def __init__(self, record: OpRecord, inputs: tuple):
-        super().__init__(record.op)
-        self.record, self.inputs = record, inputs
-
-
-class _Recorder:
-    def __init__(self, filename: str, pattern: re.Pattern | None, stop_at_nan: bool):
-        self.filename, self.pattern, self.stop_at_nan = filename, pattern, stop_at_nan
-        self.record = WatchRecord()
-        self.count = 0
-        self.last = time.perf_counter()
-
-    def __call__(self, op, inputs, outputs) -> None:
-        seconds = time.perf_counter() - self.last
-        label = getattr(type(op), "label", None) or type(op).__name__
-        if label == "op":
-            label = type(op).__name__
-        self.count += 1
-        wanted = self.pattern is None or self.pattern.search(label) or self.pattern.search(op.name())
-        bad = self.stop_at_nan and _has_nonfinite(outputs)
-        if wanted or bad:
-            record = OpRecord(self.count, label, op.name(), _meta(inputs), _meta(outputs), seconds,
-                              self._cell_line(), _stats(outputs))
-            if wanted:
-                self.record.append(record)
-            if bad:
-                raise _StopAtNan(record, inputs)
-        self.last = time.perf_counter()
-
-    def _cell_line(self) -> int | None:
-        frame = sys._getframe(2)
-        while frame is not None:
-            if frame.f_code.co_filename == self.filename:
-                return frame.f_lineno
-            frame = frame.f_back
-        return None
+from .display import show_record
 
 
 @magics_class
@@ -127,34 +34,37 @@ class WatchMagics(Magics):
     @argument("--nan", action="store_true", help="stop at the first op whose output has a NaN or an Inf")
     @argument("--ops", metavar="PATTERN", help="record only ops whose name matches this regular expression")
     @argument("--out", "-o", metavar="NAME", help="also bind the record (a list of OpRecord) to NAME")
+    @argument("--no-tensors", action="store_true",
+              help="keep only statistics, not each op's output (less memory; no histograms)")
     @no_var_expand
     @cell_magic
     def watch(self, line: str, cell: str):
         """Run the cell recording every op: shapes, dtypes, times, statistics and the calling line."""
-        from nbframe.autograd.observers import add_op_observer
+        from nbframe.debug import NonFiniteStop, watch
 
         args = parse_argstring(self.watch, line)
-        try:
-            pattern = re.compile(args.ops, re.IGNORECASE) if args.ops else None
-        except re.error as exc:
-            raise OptionError(f"--ops {args.ops!r} is not a regular expression: {exc}") from None
         filename = self.session.cell_filename("%%watch")
         code, last = self._compile(cell, filename, line)
-        recorder = _Recorder(filename, pattern, args.nan)
+        recording = ExitStack()
+        try:
+            record = recording.enter_context(watch(args.ops, keep_tensors=not args.no_tensors,
+                                                   stop_at_nonfinite=args.nan, source=filename))
+        except ValueError as exc:  # a bad --ops pattern, found before the cell runs
+            why = exc.__context__ or exc
+            raise OptionError(f"--ops {args.ops!r} is not a regular expression: {why}") from None
         result = None
         try:
-            with add_op_observer(recorder):
-                recorder.last = time.perf_counter()
+            with recording:
                 exec(code, self.shell.user_ns)
                 if last is not None:
                     result = eval(last, self.shell.user_ns)
-        except _StopAtNan as stop:
-            self._finish(recorder.record, args.out)
+        except NonFiniteStop as stop:
+            self._finish(record, args.out)
             raise nan_error(stop.record, stop.inputs, filename) from None
         except BaseException:
-            self._finish(recorder.record, args.out)
+            self._finish(record, args.out)
             raise
-        self._finish(recorder.record, args.out)
+        self._finish(record, args.out)
         return result
 
     def _compile(self, cell: str, filename: str, line: str):
@@ -170,14 +80,13 @@ class WatchMagics(Magics):
             last = compile(ast.Expression(tree.body.pop().value), filename, "eval")
         return compile(tree, filename, "exec"), last
 
-    def _finish(self, record: WatchRecord, out: str | None) -> None:
+    def _finish(self, record, out: str | None) -> None:
         if out:
             self.shell.push({out: record})
-        view = widget_class("TensorInspector")
-        show(record.bundle(), (lambda: view(record)) if view is not None else None)
+        show_record(record, "%%watch")
 
 
-def nan_error(record: OpRecord, inputs: tuple, filename: str) -> NanError:
+def nan_error(record, inputs: tuple, filename: str) -> NanError:
     """"cell line 3: log(x) produced NaN at 1 of 3 elements; the input had negative values"."""
     stats = record.stats
     kinds = " and ".join(k for k in ("NaN", "Inf") if stats.get(k.lower()))
@@ -235,48 +144,6 @@ def nan_cause(op: str, inputs: tuple) -> str | None:
     if op in ("exp", "expm1", "pow", "mul", "matmul", "sum"):
         return f"the result overflowed (input magnitudes up to {max(np.abs(a).max() for a in arrays):.3g})"
     return None
-
-
-def _has_nonfinite(outputs) -> bool:
-    for out in outputs:
-        array = out.array
-        if array.dtype.kind == "f" and array.size and not bool(_module(array).isfinite(array).all()):
-            return True
-    return False
-
-
-def _stats(outputs) -> dict:
-    if not outputs or outputs[0].array.dtype.kind not in "fiub" or outputs[0].array.size == 0:
-        return {}
-    array = outputs[0].array
-    xp = _module(array)
-    stats = {"numel": int(array.size)}
-    values = array.astype(xp.float64) if array.dtype.kind != "f" else array
-    if array.dtype.kind == "f":
-        stats["nan"] = int(xp.isnan(array).sum())
-        stats["inf"] = int(xp.isinf(array).sum())
-        if stats["nan"] or stats["inf"]:
-            values = values[xp.isfinite(values)]
-    if values.size:
-        stats.update(min=float(values.min()), max=float(values.max()),
-                     mean=float(values.mean(dtype=xp.float64)), std=float(values.std(dtype=xp.float64)))
-    return stats
-
-
-def _meta(values) -> list:
-    from nbframe import Tensor
-
-    return [(tuple(v.shape), str(v.array.dtype)) for v in values if isinstance(v, Tensor)]
-
-
-def _shapes(meta: list) -> str:
-    return ", ".join("[" + ", ".join(map(str, shape)) + "]" for shape, _ in meta) or "—"
-
-
-def _module(array):
-    from nbframe.backend import get_array_module
-
-    return get_array_module(array)
 
 
 def _host(array):

@@ -2,7 +2,9 @@
 
 Give it a Tensor (its graph) or a Module and an example input (traced, so modules
 become clusters). ``depth`` folds modules deeper than that into boxes; the
-depth slider expands or collapses them. The node picker (a Dropdown: works in
+depth slider expands or collapses them. ``steps`` draws only that many ops back
+from the output; ``known`` tensors (e.g. the notebook's variables) label the
+ops that made them with their shapes. The node picker (a Dropdown: works in
 any front end, no custom JavaScript) shows the chosen tensor's shape, dtype,
 statistics and a histogram. ``update()`` redraws (e.g. after ``backward()``
 with ``grads=True``). Without a graphviz engine it shows the DOT text and how
@@ -12,6 +14,7 @@ to get graphviz.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from .graph_dot import GraphDot, graph_dot, trace_module
 from .layout import INSTALL_HINT, render
@@ -20,11 +23,13 @@ from .svg import histogram
 
 class GraphView:
     def __init__(self, target, example=None, *, depth: int | None = None, grads: bool = False,
-                 names: dict[int, str] | None = None, engine: str | None = None) -> None:
+                 names: dict[int, str] | None = None, engine: str | None = None, steps: int | None = None,
+                 known: Iterable = ()) -> None:
         from nbframe import Tensor
         from nbframe.nn import Module
 
         self.target, self.depth, self.grads, self.names, self.engine = target, depth, grads, names, engine
+        self.steps, self.known = steps, list(known)
         self.trace = None
         if isinstance(target, Module):
             if example is None:
@@ -47,7 +52,7 @@ class GraphView:
     def update(self) -> None:
         """Rebuild the DOT and the SVG (gradient colours included) and refresh the widget in place."""
         self.graph: GraphDot = graph_dot(self.output, trace=self.trace, names=self.names, depth=self.depth,
-                                         grads=self.grads)
+                                         steps=self.steps, grads=self.grads, known=self.known)
         self.svg, self.problem = render(self.graph.dot, self.engine)
         if self._parts:
             self._parts["picture"].value = self._picture_html()
@@ -114,15 +119,17 @@ class GraphView:
         self.depth = change["new"]
         self.update()
 
+    def static_bundle(self) -> dict[str, str]:
+        """The picture without the widget: SVG and a text listing, or the DOT text and how to get graphviz."""
+        if self.svg is not None:
+            return {"image/svg+xml": self.svg, "text/plain": self.graph.text()}
+        note = self.problem or INSTALL_HINT
+        return {"text/html": self._picture_html(), "text/plain": f"{note}\n{self.graph.dot}"}
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = {}
         try:
             bundle.update(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
         except ImportError:
             pass
-        if self.svg is not None:
-            bundle["image/svg+xml"] = self.svg
-            bundle["text/plain"] = "\n".join(text for text, _ in self._options())
-        else:
-            bundle["text/plain"] = f"{self.problem or INSTALL_HINT}\n{self.graph.dot}"
-        return bundle
+        return {**bundle, **self.static_bundle()}

@@ -28,6 +28,16 @@ def find_engine() -> str | None:
     return shutil.which("graphviz-pure")
 
 
+def engine_version(engine: str) -> str:
+    """The first line ``engine -V`` prints (graphviz writes it to stderr), or why it did not run."""
+    try:
+        run = subprocess.run([engine, "-V"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"does not run ({exc})"
+    said = (run.stderr or run.stdout).strip()
+    return said.splitlines()[0] if said else "?"
+
+
 def render(dot: str, engine: str | None = None, timeout: float = 60) -> tuple[str | None, str | None]:
     """``(svg, None)``, or ``(None, why not)`` when no engine ran or it failed."""
     engine = engine or find_engine()

@@ -4,7 +4,9 @@
 (forward and backward): op name, input/output shapes and dtypes, time since the
 previous op, statistics and NaN/Inf counts of the first output, and the user's
 source line. It subscribes to ``nbframe.autograd.observers``, so nothing is
-paid when no one watches.
+paid when no one watches. ``stop_at_nonfinite=True`` stops the block at the
+first op whose output holds a NaN or an Inf (``NonFiniteStop``); ``%%watch``
+is this recorder with the cell's file as ``source``.
 """
 
 from __future__ import annotations
@@ -53,9 +55,22 @@ class WatchRecord(list):
         return f"<WatchRecord of {len(self)} ops, {bad} with NaN/Inf>"
 
 
+class NonFiniteStop(BaseException):
+    """Raised by ``watch(stop_at_nonfinite=True)`` at the first op whose output holds a NaN or an Inf.
+
+    ``record`` is that op's ``OpRecord``, ``inputs`` its arguments (to judge why).
+    A BaseException, like KeyboardInterrupt, so that an ``except Exception`` in
+    the watched code can't swallow the stop and run on with the bad values.
+    """
+
+    def __init__(self, record: OpRecord, inputs: tuple) -> None:
+        super().__init__(f"op #{record.index} {record.op} produced NaN/Inf")
+        self.record, self.inputs = record, inputs
+
+
 class _Recorder:
-    def __init__(self, pattern: re.Pattern | None, keep_tensors: bool) -> None:
-        self.pattern, self.keep_tensors = pattern, keep_tensors
+    def __init__(self, pattern: re.Pattern | None, keep_tensors: bool, stop: bool, source: str | None):
+        self.pattern, self.keep_tensors, self.stop, self.source = pattern, keep_tensors, stop, source
         self.record = WatchRecord()
         self.count = 0
         self.last = time.perf_counter()
@@ -66,25 +81,38 @@ class _Recorder:
         if label == "op":
             label = type(op).__name__
         self.count += 1
-        if self.pattern is None or self.pattern.search(label) or self.pattern.search(op.name()):
-            filename, line = _caller()
+        wanted = self.pattern is None or self.pattern.search(label) or self.pattern.search(op.name())
+        bad = self.stop and _has_nonfinite(outputs)
+        if wanted or bad:
+            filename, line = _caller(self.source)
             first = outputs[0] if outputs else None
             kept = first.detach() if first is not None and self.keep_tensors else None
-            self.record.append(OpRecord(self.count, label, op.name(), _meta(inputs), _meta(outputs), seconds,
-                                        line, stats(first), filename, kept))
+            found = OpRecord(self.count, label, op.name(), _meta(inputs), _meta(outputs), seconds, line,
+                             stats(first), filename, kept)
+            if wanted:
+                self.record.append(found)
+            if bad:
+                raise NonFiniteStop(found, inputs)
         self.last = time.perf_counter()
 
 
 @contextmanager
-def watch(ops: str | None = None, keep_tensors: bool = True) -> Iterator[WatchRecord]:
-    """Record every op run inside the block; ``ops`` keeps only names matching that regular expression."""
+def watch(ops: str | None = None, keep_tensors: bool = True, stop_at_nonfinite: bool = False,
+          source: str | None = None) -> Iterator[WatchRecord]:
+    """Record every op run inside the block.
+
+    ``ops`` keeps only ops whose name matches that regular expression;
+    ``keep_tensors`` keeps each op's first output (for histograms);
+    ``stop_at_nonfinite`` raises ``NonFiniteStop`` at the first op that makes a NaN or an Inf;
+    ``source``: a file name (a notebook cell's): each op's line is the line in that file that ran it.
+    """
     from nbframe.autograd.observers import add_op_observer
 
     try:
         pattern = re.compile(ops, re.IGNORECASE) if ops else None
     except re.error as exc:
         raise ValueError(f"watch(ops={ops!r}): not a regular expression: {exc}") from None
-    recorder = _Recorder(pattern, keep_tensors)
+    recorder = _Recorder(pattern, keep_tensors, stop_at_nonfinite, source)
     with add_op_observer(recorder):
         recorder.last = time.perf_counter()
         yield recorder.record
@@ -110,18 +138,32 @@ def stats(tensor) -> dict:
     return found
 
 
+def _has_nonfinite(outputs) -> bool:
+    from nbframe.backend import get_array_module
+
+    for out in outputs:
+        array = out.array
+        if array.dtype.kind == "f" and array.size and not bool(get_array_module(array).isfinite(array).all()):
+            return True
+    return False
+
+
 def _meta(values) -> list:
     from nbframe import Tensor
 
     return [(tuple(v.shape), str(v.array.dtype)) for v in values if isinstance(v, Tensor)]
 
 
-def _caller() -> tuple[str | None, int | None]:
-    """The first frame outside the nbframe package: the user's line that ran the op."""
+def _caller(source: str | None) -> tuple[str | None, int | None]:
+    """The user's line that ran the op: the first frame in ``source`` if given, else outside nbframe."""
     frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR) and "contextlib" not in filename:
+        if source is not None:
+            found = filename == source
+        else:
+            found = not os.path.abspath(filename).startswith(_PACKAGE_DIR) and "contextlib" not in filename
+        if found:
             return filename, frame.f_lineno
         frame = frame.f_back
     return None, None

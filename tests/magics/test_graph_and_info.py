@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbframe.magics import graph_svg
 from nbframe.magics.cell_error import CellError
+from nbframe.widgets import layout
 
 import nbframe as nf
 
@@ -27,7 +27,7 @@ def test_graph_of_a_tensor_draws_its_ops_and_named_leaves(loss_cell):
     for label in ("matmul", "relu", "sum", "w", "loss"):
         assert f">{label}</text>" in svg or f">{label} " in svg or label in svg
     text = ran.shown()
-    assert "n0: sum <- n1" in text and "w [2, 3]" in text
+    assert "n0: sum [] <- n1" in text and "n2: matmul [2] <- n3" in text and "w [2, 3]" in text
 
 
 def test_the_same_graph_draws_the_same_way_every_time(loss_cell):
@@ -47,7 +47,7 @@ def test_grads_shows_gradient_norms_of_leaves(loss_cell):
 
 
 def test_without_a_layout_engine_the_dot_text_and_how_to_install(loss_cell, monkeypatch):
-    monkeypatch.setattr(graph_svg, "find_engine", lambda: None)
+    monkeypatch.setattr(layout, "find_engine", lambda: None)
     ran = loss_cell("%graph loss")
     assert ran.success and "Traceback" not in ran.stdout
     text = ran.shown()
@@ -56,7 +56,7 @@ def test_without_a_layout_engine_the_dot_text_and_how_to_install(loss_cell, monk
 
 
 def test_a_broken_layout_engine_falls_back_to_dot_text(loss_cell, monkeypatch):
-    monkeypatch.setattr(graph_svg, "find_engine", lambda: "/bin/false")
+    monkeypatch.setattr(layout, "find_engine", lambda: "/bin/false")
     ran = loss_cell("%graph loss")
     assert ran.success and "graphviz (/bin/false) failed" in ran.shown()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from nbframe.magics.cell_error import NanError
-from nbframe.magics.watch import OpRecord
 
 import nbframe as nf
 from nbframe.autograd import observers
+from nbframe.debug import OpRecord
 
 CELL = """%%watch --out rec
 x = nf.tensor([1.0, 2.0, 3.0], requires_grad=True)

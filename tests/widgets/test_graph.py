@@ -38,7 +38,7 @@ def test_a_tensor_graph_has_its_ops_leaves_and_output():
     kinds = sorted(node.kind for node in graph.nodes)
     assert kinds == ["op", "op", "output", "param", "param"]  # mul, sum; a, b named like parameters
     assert len(graph.edges) == 4
-    assert 'label="mul"' in graph.dot and 'label="sum\\n[]"' in graph.dot  # untraced: the output's shape
+    assert 'label="mul\\n[3]"' in graph.dot and 'label="sum\\n[]"' in graph.dot  # every op: its output shape
 
 
 def test_parameters_are_labelled_by_module_path_and_modules_are_clusters():

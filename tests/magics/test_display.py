@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import nbframe as nf
 from nbframe import nn
 
@@ -62,3 +64,16 @@ def test_the_terminal_shell_gets_text_for_everything_shown(run):
     for cell in ("%graph y", "%nbframe info", "%%watch\nz = nf.ones(2) + 1\n"):
         ran = run(cell)
         assert ran.success and all(o.get("text/plain") for o in ran.outputs), cell
+
+
+def test_in_a_kernel_graph_and_watch_show_their_widgets_with_static_fallbacks(run, monkeypatch):
+    from nbframe.magics import display
+
+    monkeypatch.setattr(display, "in_kernel", lambda: True)
+    run("x = nf.ones(2, requires_grad=True)\ny = (x * 2).sum()")
+    for cell, fallback in (("%graph y", "text/plain"), ("%%watch\nz = nf.ones(2) + 1\n", "text/html")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a widget that fails would fall back with a warning
+            ran = run(cell)
+        assert ran.success, ran.stdout
+        assert "application/vnd.jupyter.widget-view+json" in ran.outputs[0] and fallback in ran.outputs[0]

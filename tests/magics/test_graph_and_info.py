@@ -108,3 +108,28 @@ def test_device_cpu_is_accepted_and_cuda_without_a_gpu_is_a_clear_error(run):
 def test_a_setting_without_a_value_says_what_to_write(run):
     ran = run("%nbframe seed")
     assert not ran.success and "%nbframe seed 0" in ran.stdout
+
+
+def test_grads_colour_op_to_op_edges_when_the_backward_kept_the_graph(loss_cell):
+    loss_cell("loss.backward(retain_graph=True)")
+    svg = loss_cell("%graph loss --grads").shown("image/svg+xml")
+    assert re.search(r'n1&#45;&gt;n0</title>\s*<g[^>]*><a xlink:title="\|grad\| 1\.41e\+00"', svg)
+
+
+def test_grads_after_a_backward_that_freed_the_graph_still_colour_the_leaves(loss_cell):
+    loss_cell("loss.backward()")
+    svg = loss_cell("%graph loss --grads").shown("image/svg+xml")
+    assert re.search(r'n3&#45;&gt;n2</title>\s*<g[^>]*><a xlink:title="\|grad\| 2\.45e\+00"', svg)
+    assert "not recorded" in svg
+
+
+def test_the_notebooks_tensors_label_the_ops_that_made_them(run):
+    run("x = nf.ones(4, 5, requires_grad=True)\nh = x.exp()\nout = (h * 2).sum()\nout.backward()")
+    assert "exp [4, 5]" in run("%graph out").shown()
+
+
+@needs_layers
+def test_depth_folds_a_models_modules_into_boxes(run):
+    run("%%model net --no-summary\nLinear(4, 3)\nReLU()\nLinear(3, 2)\n")
+    text = run("%graph net --input 2,4 --depth 0").shown()
+    assert "0 (Linear) [2, 3]" in text and "2 (Linear) [2, 2]" in text and "net.0.weight" not in text

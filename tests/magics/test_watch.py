@@ -90,3 +90,10 @@ def test_watch_costs_nothing_outside_the_cell(run):
 def test_a_bad_ops_pattern_is_a_usage_error(run):
     ran = run("%%watch --ops (\nx = 1\n")
     assert not ran.success and "not a regular expression" in ran.stdout
+
+
+def test_each_ops_output_is_kept_for_histograms_unless_no_tensors(shell, run):
+    run(CELL)
+    assert shell.user_ns["rec"][0].tensor.tolist() == [2.0, 4.0, 6.0]
+    run(CELL.replace("--out rec", "--out rec --no-tensors"))
+    assert shell.user_ns["rec"][0].tensor is None and shell.user_ns["rec"][0].stats["max"] == 6.0

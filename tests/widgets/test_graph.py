@@ -1,4 +1,7 @@
 import re
+import shutil
+import sysconfig
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -132,3 +135,97 @@ def test_the_display_carries_the_svg_fallback():
     bundle = GraphView(_model(), nf.randn(2, 4), depth=0)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     ET.fromstring(bundle["image/svg+xml"])
+
+
+def _mlp_loss(depth: int = 3):
+    nf.manual_seed(0)
+    layers = [module for _ in range(depth) for module in (nf.nn.Linear(4, 4), nf.nn.Tanh())]
+    model = nf.nn.Sequential(*layers)
+    return model, (model(nf.randn(2, 4)) ** 2).mean()
+
+
+def _op_labels(graph) -> list[str]:
+    return [node.label for node in graph.nodes if node.kind == "op"]
+
+
+def test_every_op_of_a_plain_tensor_graph_shows_its_output_shape():
+    _, loss = _mlp_loss()
+    labels = _op_labels(graph_dot(loss))
+    assert labels and all("\n[" in label for label in labels), labels
+    assert "linear\n[2, 4]" in labels and "mean\n[]" in labels
+
+
+def test_drawing_a_graph_leaves_gradients_and_hooks_as_they_were():
+    model, loss = _mlp_loss()
+    hidden = loss.grad_fn.next_edges[0][0]
+    graph_dot(loss)  # replays the intact graph's backward to learn shapes
+    assert all(p.grad is None for p in model.parameters()) and not hidden.__dict__.get("_pre_hooks")
+    loss.backward()  # the graph is still usable, and gives the same gradients as an undrawn one
+    fresh, fresh_loss = _mlp_loss()
+    fresh_loss.backward()
+    assert (model[0].weight.grad - fresh[0].weight.grad).abs().max().item() == 0.0
+
+
+def test_after_a_backward_freed_the_graph_known_tensors_still_give_shapes():
+    x = nf.randn(3, 5, requires_grad=True)
+    hidden = x.exp()
+    loss = (hidden * 2).sum()
+    loss.backward()
+    labels = _op_labels(graph_dot(loss, known=[hidden]))
+    assert "exp\n[3, 5]" in labels and "sum\n[]" in labels
+
+
+def test_grads_colour_op_to_op_edges_when_the_backward_kept_the_graph():
+    _, loss = _mlp_loss()
+    loss.backward(retain_graph=True)
+    graph = graph_dot(loss, grads=True)
+    ops = {node.id for node in graph.nodes if node.kind == "op"}
+    op_edges = [norm for source, target, norm in graph.edges if source in ops and target in ops]
+    assert op_edges and all(norm is not None and norm > 0 for norm in op_edges)
+    assert "|grad|" in graph.node(next(n.id for n in graph.nodes if n.kind == "leaf")).label
+
+
+def test_grads_after_a_freeing_backward_colour_leaf_edges_and_mark_the_rest_not_recorded():
+    _, loss = _mlp_loss()
+    loss.backward()
+    graph = graph_dot(loss, grads=True)
+    kinds = {node.id: node.kind for node in graph.nodes}
+    from_leaves = [norm for source, _, norm in graph.edges if kinds[source] == "leaf"]
+    assert from_leaves and all(norm is not None for norm in from_leaves)
+    assert all(norm is None for source, target, norm in graph.edges if kinds[source] == kinds[target] == "op")
+    assert "not recorded" in graph.dot
+
+
+def test_a_vanishing_gradient_marks_its_leaf():
+    w = nf.ones(3, requires_grad=True)
+    loss = (w * 1e-9).sum()
+    loss.backward()
+    leaf = next(n for n in graph_dot(loss, names={id(w): "w"}, grads=True).nodes if n.kind == "param")
+    assert leaf.alert and "|grad| 1.73e-09" in leaf.label
+
+
+def test_steps_draws_only_that_many_ops_back_and_marks_the_cut():
+    _, loss = _mlp_loss()
+    graph = graph_dot(loss, steps=2)
+    assert len(_op_labels(graph)) == 2 and [n.label for n in graph.nodes if n.kind == "more"] == ["…"]
+    assert "style=dashed" in graph.dot
+
+
+def test_a_graph_of_a_thousand_nodes_renders_to_svg_in_under_two_seconds():
+    """Issue 5's bound, with the engine a plain ``pip install`` brings; measured ~0.3 s on 2 busy cores."""
+    scripts = sysconfig.get_path("scripts")
+    engine = shutil.which("graphviz-pure", path=scripts) or shutil.which("graphviz-pure")
+    if engine is None:
+        pytest.skip("graphviz-pure is not installed")
+    x = nf.randn(4, requires_grad=True)
+    y = x
+    for k in range(999):
+        y = y * 1.001 if k % 2 else y.tanh()
+    start = time.perf_counter()
+    graph = graph_dot(y)
+    svg, problem = layout.render(graph.dot, engine)
+    seconds = time.perf_counter() - start
+    assert problem is None and _svg_counts(svg) == (len(graph.nodes), len(graph.edges))
+    assert len(graph.nodes) >= 1000
+    print(f"1,000-node graph: DOT and SVG in {seconds:.2f} s with {engine}")
+    assert seconds < 2.0

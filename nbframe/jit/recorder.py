@@ -164,48 +164,80 @@ class Recorder:
 
 
 # --------------------------------------------------------------------------- leaf functions
+def _record_leaf(fn, label: str, args: tuple, kwargs: dict):
+    """Run ``fn(*args, **kwargs)``; while recording, as one node whose inner ops are not recorded."""
+    recorder = _ACTIVE[-1] if _ACTIVE else None
+    if recorder is None or recorder.depth or (
+            not recorder.record_all and not recorder._touches_known((args, kwargs))):
+        return fn(*args, **kwargs)
+    args_t, kwargs_t = recorder.template(args), recorder.template(kwargs)
+    recorder.depth += 1
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        recorder.depth -= 1
+    multi = type(result) is tuple
+    node = Node(recorder.graph.unique_name(label), None, fn, label, args_t, kwargs_t, multi=multi,
+                source=_user_line())
+    recorder.add(node, result if multi else (result,))
+    return result
+
+
 def _leaf(original, label: str):
     @functools.wraps(original)
     def recorded(*args, **kwargs):
-        recorder = _ACTIVE[-1] if _ACTIVE else None
-        if recorder is None or recorder.depth or (
-                not recorder.record_all and not recorder._touches_known((args, kwargs))):
-            return original(*args, **kwargs)
-        args_t, kwargs_t = recorder.template(args), recorder.template(kwargs)
-        recorder.depth += 1
-        try:
-            result = original(*args, **kwargs)
-        finally:
-            recorder.depth -= 1
-        multi = type(result) is tuple
-        node = Node(recorder.graph.unique_name(label), None, original, label, args_t, kwargs_t, multi=multi,
-                    source=_user_line())
-        recorder.add(node, result if multi else (result,))
-        return result
+        return _record_leaf(original, label, args, kwargs)
 
     recorded.__wrapped_leaf__ = original
     return recorded
 
 
+def run_lstm(input: Tensor, h0: Tensor | None, c0: Tensor | None, *weights: Tensor, module):
+    """``module(input, (h0, c0))`` for an ``nn.LSTM`` with ``weights`` (its flat weights, in order):
+    the ``lstm`` leaf node. Returns ``(output, h_n, c_n)`` flat, so that each is a graph value."""
+    per_direction = len(weights) // len(module._all_weights)
+    grouped = [list(weights[i:i + per_direction]) for i in range(0, len(weights), per_direction)]
+    output, (h_n, c_n) = module._forward(input, None if h0 is None else (h0, c0), grouped)
+    return output, h_n, c_n
+
+
+def _rnn_forward(original, label: str):
+    """``RNNBase.forward``: an LSTM on a padded tensor is one ``lstm`` node (the ONNX LSTM operator);
+    packed sequences, RNN and GRU record their per-step ops."""
+    @functools.wraps(original)
+    def forward(module, input, hx=None):
+        if not _ACTIVE or module.mode != "LSTM" or not isinstance(input, Tensor):
+            return original(module, input, hx)
+        h0, c0 = hx if hx is not None else (None, None)
+        output, h_n, c_n = _record_leaf(run_lstm, label, (input, h0, c0, *module._flat_weights),
+                                        {"module": module})
+        return output, (h_n, c_n)
+
+    forward.__wrapped_leaf__ = original
+    return forward
+
+
 def _leaf_sites():
-    """(module, attribute, label) of the functions recorded whole."""
+    """(owner, attribute, label, wrapper) of the functions recorded whole."""
     from ..nn import functional
+    from ..nn.modules.rnn import RNNBase
     from ..ops import nnops, pool
 
-    return [(pool, "_max_poolnd", "max_pool"), (nnops, "_dropout", "dropout"),
-            (nnops, "batch_norm", "batch_norm"), (functional, "batch_norm", "batch_norm")]
+    return [(pool, "_max_poolnd", "max_pool", _leaf), (nnops, "_dropout", "dropout", _leaf),
+            (nnops, "batch_norm", "batch_norm", _leaf), (functional, "batch_norm", "batch_norm", _leaf),
+            (RNNBase, "forward", "lstm", _rnn_forward)]
 
 
 def _patch_leaves() -> list:
     if len(_ACTIVE) > 1:
         return []  # already patched by an outer recorder
     patches, wrapped = [], {}
-    for module, attribute, label in _leaf_sites():
+    for module, attribute, label, wrapper in _leaf_sites():
         original = getattr(module, attribute)
         if hasattr(original, "__wrapped_leaf__"):
             continue
         if id(original) not in wrapped:
-            wrapped[id(original)] = _leaf(original, label)
+            wrapped[id(original)] = wrapper(original, label)
         setattr(module, attribute, wrapped[id(original)])
         patches.append((module, attribute, original))
     return patches

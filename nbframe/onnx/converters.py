@@ -171,6 +171,13 @@ def _reshape(b, node, args):
     return [b.emit("Reshape", [x, b.constant(np.asarray(shape, np.int64))])]
 
 
+@converter("split")
+def _split(b, node, args):
+    x, sizes, dim = args
+    sizes = b.constant(np.asarray(sizes, np.int64))
+    return b.emit_multi("Split", [x, sizes], len(node.outputs), axis=int(dim))
+
+
 @converter("permute")
 def _permute(b, node, args):
     return [b.emit("Transpose", [args[0]], perm=[int(d) for d in args[1]])]
@@ -212,3 +219,110 @@ def _getitem(b, node, args):
         raise UnsupportedOperatorError(
             f"onnx.export: getitem with index {index!r} (node {node.name}); only one integer index works")
     return [b.emit("Gather", [x, b.constant(np.asarray(index[axis], np.int64))], axis=axis)]
+
+
+@converter("avg_pool2d")
+def _avg_pool(b, node, args):
+    """Pad explicitly, average full windows, then rescale: exact for PyTorch's divisor rules
+    (``count_include_pad``, ``ceil_mode``'s partial windows, ``divisor_override``)."""
+    x, win, divisor = args
+    top, bottom, left, right = win.sides
+    if any(win.sides):
+        pads = b.constant(np.asarray([0, 0, top, left, 0, 0, bottom, right], np.int64))
+        x = b.emit("Pad", [x, pads], mode="constant")
+    y = b.emit("AveragePool", [x], kernel_shape=list(win.kernel), strides=list(win.stride))
+    dtype = node.outputs[0].dtype
+    scale = (win.kernel[0] * win.kernel[1]) / np.asarray(_to_host(divisor), np.float64)
+    if np.any(scale != 1):
+        y = b.emit("Mul", [y, b.constant(scale.astype(dtype))])
+    return [y]
+
+
+@converter("resample2d")
+def _resample(b, node, args):
+    """``rows @ x @ cols.T`` per plane (adaptive average pooling, interpolation); a global average pool
+    (both maps one row of equal weights) is ONNX's GlobalAveragePool."""
+    x, rows, cols = args[0], _to_host(args[1]), _to_host(args[2])
+    if rows.shape[0] == cols.shape[0] == 1 and np.ptp(rows) == 0 and np.ptp(cols) == 0 and \
+            np.isclose(rows.sum(), 1) and np.isclose(cols.sum(), 1):
+        return [b.emit("GlobalAveragePool", [x])]
+    along_w = b.emit("MatMul", [x, b.constant(np.ascontiguousarray(cols.T))])
+    return [b.emit("MatMul", [b.constant(rows), along_w])]
+
+
+def _to_host(array) -> np.ndarray:
+    return array if isinstance(array, np.ndarray) else (array.get() if hasattr(array, "get") else
+                                                        np.asarray(array))
+
+
+# --------------------------------------------------------------------------- LSTM
+#: PyTorch stacks an LSTM's gates as i, f, g, o; ONNX as i, o, f, c (c is PyTorch's g).
+_ONNX_GATE_ORDER = (0, 3, 1, 2)
+
+
+@converter("lstm")
+def _lstm(b, node, args):
+    """``nn.LSTM`` as one ONNX LSTM node per layer (layout 0: time-major), gates reordered by Gather."""
+    module = node.kwargs["module"]
+    x, h0, c0, *weights = args
+    _check_lstm(module, node)
+    hidden, directions = module.hidden_size, 2 if module.bidirectional else 1
+    gather = b.constant(np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in _ONNX_GATE_ORDER]))
+    per_direction = len(weights) // (module.num_layers * directions)
+
+    def stacked(groups: list, position: int, concat_with: int | None = None) -> str:
+        """The ONNX ``[directions, ...]`` tensor of one weight kind of the current layer."""
+        parts = []
+        for group in groups:
+            w = b.emit("Gather", [group[position], gather], axis=0)
+            if concat_with is not None:
+                w = b.emit("Concat", [w, b.emit("Gather", [group[concat_with], gather], axis=0)], axis=0)
+            parts.append(b.emit("Unsqueeze", [w, b.constant(np.asarray([0], np.int64))]))
+        return parts[0] if len(parts) == 1 else b.emit("Concat", parts, axis=0)
+
+    def layer_slice(state, layer: int):
+        if state is None:
+            return None
+        bounds = [np.asarray([v], np.int64) for v in (layer * directions, (layer + 1) * directions, 0)]
+        return b.emit("Slice", [state] + [b.constant(v) for v in bounds])
+
+    if module.batch_first:
+        x = b.emit("Transpose", [x], perm=[1, 0, 2])
+    last_h, last_c = [], []
+    for layer in range(module.num_layers):
+        first = layer * directions * per_direction
+        groups = [weights[first + d * per_direction:][:per_direction] for d in range(directions)]
+        bias = stacked(groups, 2, concat_with=3) if module.bias else None
+        inputs = [x, stacked(groups, 0), stacked(groups, 1), bias, None,
+                  layer_slice(h0, layer), layer_slice(c0, layer)]
+        y, y_h, y_c = b.emit_multi("LSTM", inputs, 3, hidden_size=hidden,
+                                   direction="bidirectional" if directions == 2 else "forward")
+        # Y is (seq, directions, batch, hidden): put the directions side by side, as PyTorch does.
+        y = b.emit("Transpose", [y], perm=[0, 2, 1, 3])
+        x = b.emit("Reshape", [y, b.constant(np.asarray([0, 0, -1], np.int64))])
+        last_h.append(y_h)
+        last_c.append(y_c)
+    if module.batch_first:
+        x = b.emit("Transpose", [x], perm=[1, 0, 2])
+    join = lambda states: states[0] if len(states) == 1 else b.emit("Concat", states, axis=0)  # noqa: E731
+    return [x, join(last_h), join(last_c)]
+
+
+def _check_lstm(module, node) -> None:
+    where = f"(node {node.name})"
+    if len(node.inputs()[0].shape) != 3:
+        raise UnsupportedOperatorError(f"onnx.export: nn.LSTM on unbatched (2-D) input {where}; "
+                                       "give it a batch dimension")
+    if module.proj_size > 0:
+        raise UnsupportedOperatorError(f"onnx.export: nn.LSTM with proj_size > 0 has no ONNX form {where}")
+    if module.training and module.dropout > 0 and module.num_layers > 1:
+        raise UnsupportedOperatorError(
+            f"onnx.export: nn.LSTM dropout in training mode {where}; call model.eval() before export")
+
+
+@converter("hardtanh")
+def _hardtanh(b, node, args):
+    """``hardtanh(x, min_val, max_val)`` (and ``relu6``) is ONNX's Clip."""
+    dtype = node.outputs[0].dtype
+    low, high = (b.constant(np.asarray(v, dtype)) for v in args[1:3])
+    return [b.emit("Clip", [args[0], low, high])]

@@ -47,6 +47,14 @@ class _Builder:
                                                 name=out, **attrs))
         return out
 
+    def emit_multi(self, op_type: str, inputs: list, count: int, **attrs) -> list[str]:
+        """Like ``emit`` for an op with ``count`` outputs; returns their names."""
+        base = self.fresh(op_type.lower())
+        outs = [f"{base}.{i}" for i in range(count)]
+        self.nodes.append(self.helper.make_node(op_type, [i if i is not None else "" for i in inputs], outs,
+                                                name=base, **attrs))
+        return outs
+
     def constant(self, array, name: str | None = None) -> str:
         name = name or self.fresh("const")
         array = np.asarray(array)
@@ -85,22 +93,49 @@ def to_onnx_model(graph: Graph, *, dynamic_batch: bool = False, opset_version: i
                 names[value] = name
     outputs = []
     map_values(graph.outputs, outputs.append)
-    graph_outputs = []
-    for i, v in enumerate(outputs):
-        wanted = output_names[i] if output_names else ("output" if len(outputs) == 1 else f"output_{i}")
-        b.nodes.append(helper.make_node("Identity", [names[v]], [wanted], name=f"{wanted}_identity"))
-        graph_outputs.append(_info(helper, onnx, wanted, v, dynamic_batch))
     graph_inputs = [_info(helper, onnx, names[v], v, dynamic_batch) for v in graph.inputs]
-    proto = helper.make_graph(b.nodes, "nbframe", graph_inputs, graph_outputs, initializer=b.initializers)
-    model = helper.make_model(proto, opset_imports=[helper.make_opsetid("", opset_version)],
-                              producer_name="nbframe")
-    model.ir_version = min(model.ir_version, 9)
-    return model
+
+    def build(graph_outputs: list):
+        proto = helper.make_graph(b.nodes, "nbframe", graph_inputs, graph_outputs, initializer=b.initializers)
+        model = helper.make_model(proto, opset_imports=[helper.make_opsetid("", opset_version)],
+                                  producer_name="nbframe")
+        model.ir_version = min(model.ir_version, 9)
+        return model
+
+    wanted = [output_names[i] if output_names else ("output" if len(outputs) == 1 else f"output_{i}")
+              for i in range(len(outputs))]
+    for name, v in zip(wanted, outputs):
+        b.nodes.append(helper.make_node("Identity", [names[v]], [name], name=f"{name}_identity"))
+    shapes = [list(v.shape) for v in outputs]
+    if dynamic_batch:
+        shapes = _dynamic_output_shapes(onnx, build([]), [names[v] for v in outputs], shapes)
+    return build([_info(helper, onnx, name, v, False, shape)
+                  for name, v, shape in zip(wanted, outputs, shapes)])
 
 
-def _info(helper, onnx, name: str, value: Value, dynamic_batch: bool):
+def _dynamic_output_shapes(onnx, model, internal: list[str], shapes: list[list]) -> list[list]:
+    """Output shapes with the symbolic batch where ONNX shape inference puts it (the batch is not
+    always the first dimension of an output: an LSTM's ``h_n`` has it second); the first dimension
+    where inference cannot tell."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model).graph.value_info
+    except Exception:  # noqa: BLE001 - inference is a refinement; fall back to the first-dimension rule
+        inferred = []
+    found = {info.name: info.type.tensor_type.shape.dim for info in inferred}
+    result = []
+    for name, shape in zip(internal, shapes):
+        dims = found.get(name)
+        if dims is not None and len(dims) == len(shape) and any(d.dim_param == "batch" for d in dims):
+            result.append([d.dim_param if d.dim_param else (d.dim_value if d.HasField("dim_value") else s)
+                           for d, s in zip(dims, shape)])
+        else:
+            result.append(["batch"] + shape[1:] if shape else shape)
+    return result
+
+
+def _info(helper, onnx, name: str, value: Value, dynamic_batch: bool, shape: list | None = None):
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(value.dtype))
-    shape = list(value.shape)
+    shape = list(value.shape) if shape is None else shape
     if dynamic_batch and shape:
         shape[0] = "batch"
     return helper.make_tensor_value_info(name, elem, shape)

@@ -98,3 +98,56 @@ def test_graph_prints_a_table_and_dot():
     text = str(traced.graph)
     assert "opcode" in text and "linear" in text and "0.weight" in text
     assert "digraph" in traced.graph.to_dot()
+
+
+class LSTMTagger(nn.Module):
+    """An LSTM over a sequence and a linear layer on every step (the hidden states are outputs too)."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, **kwargs)
+        self.fc = nn.Linear(12 if kwargs.get("bidirectional") else 6, 3)
+
+    def forward(self, x):
+        out, (h, c) = self.lstm(x)
+        return self.fc(out) + h.sum() + c.sum()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True, "batch_first": True}])
+def test_lstm_is_one_graph_node_and_traced_matches_eager(kwargs):
+    nf.manual_seed(0)
+    model = LSTMTagger(**kwargs)
+    traced = assert_traced_matches_eager(model, nf.randn(4, 3, 5), rtol=1e-5)
+    labels = [node.label for node in traced.graph.nodes]
+    assert labels.count("lstm") == 1 and "lstm_cell" not in labels
+    assert "lstm.weight_hh_l0" in [v.name for v in traced.graph.params]
+
+
+def test_lstm_with_initial_state_traced_matches_eager():
+    nf.manual_seed(0)
+    lstm = nn.LSTM(4, 3, num_layers=2)
+    h0, c0 = nf.randn(2, 2, 3, requires_grad=True), nf.randn(2, 2, 3, requires_grad=True)
+    x = nf.randn(5, 2, 4)
+
+    def fn(x, h0, c0):
+        out, (h, c) = lstm(x, (h0, c0))
+        return out.sum() + (h * c).sum()
+
+    traced = nf.jit.trace(fn, (x, h0, c0))
+    want = nf.autograd.grad(fn(x, h0, c0), [h0, c0] + list(lstm.parameters()))
+    got = nf.autograd.grad(traced(x, h0, c0), [h0, c0] + list(lstm.parameters()))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_packed_lstm_and_gru_still_record_their_steps():
+    gru = nn.GRU(3, 2)
+    traced = nf.jit.trace(lambda x: gru(x)[0], nf.randn(4, 1, 3))
+    assert "gru_cell" in [node.label for node in traced.graph.nodes]
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_layer_traced_matches_eager(norm_first):
+    nf.manual_seed(0)
+    model = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True, norm_first=norm_first)
+    assert_traced_matches_eager(model, nf.randn(2, 5, 16), rtol=1e-5)

@@ -11,6 +11,7 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def export_and_run(model, x, tmp_path, batches=(None,), **kwargs):
+    """Export, run the full checker, and compare every output with onnxruntime at each batch size."""
     path = tmp_path / "model.onnx"
     nf.onnx.export(model, x, str(path), **kwargs)
     proto = onnx.load(str(path))
@@ -19,10 +20,14 @@ def export_and_run(model, x, tmp_path, batches=(None,), **kwargs):
     name = session.get_inputs()[0].name
     for batch in batches:
         data = x if batch is None else nf.randn(batch, *x.shape[1:])
-        (got,) = session.run(None, {name: data.numpy()})
+        got = session.run(None, {name: data.numpy()})
         with nf.no_grad():
-            want = model(data).numpy()
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+            want = model(data)
+        want = want if isinstance(want, tuple) else (want,)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape)
+            np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-5)
     return proto
 
 
@@ -78,6 +83,101 @@ def test_transformer_encoder_layer_exports(tmp_path):
     nf.manual_seed(0)
     model = EncoderLayer().eval()
     export_and_run(model, nf.randn(2, 5, 16), tmp_path, batches=(None, 3), dynamic_batch=True)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"norm_first": True, "activation": "gelu"}])
+def test_nn_transformer_encoder_layer_exports(tmp_path, kwargs):
+    nf.manual_seed(0)
+    model = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True, **kwargs).eval()
+    export_and_run(model, nf.randn(2, 5, 16), tmp_path, batches=(None, 3), dynamic_batch=True)
+
+
+def test_sequence_first_transformer_encoder_layer_exports_at_its_batch(tmp_path):
+    nf.manual_seed(0)
+    model = nn.TransformerEncoderLayer(8, 2, 16).eval()
+    export_and_run(model, nf.randn(4, 3, 8), tmp_path)
+
+
+class LSTMTagger(nn.Module):
+    """An LSTM and a linear layer on every step; returns the hidden and cell states too."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, **kwargs)
+        self.fc = nn.Linear(12 if kwargs.get("bidirectional") else 6, 3)
+
+    def forward(self, x):
+        out, (h, c) = self.lstm(x)
+        return self.fc(out), h, c
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_first": True}, {"batch_first": True, "num_layers": 2},
+                                    {"batch_first": True, "bidirectional": True},
+                                    {"batch_first": True, "num_layers": 3, "bidirectional": True,
+                                     "dropout": 0.5},
+                                    {"bias": False, "num_layers": 2}])
+def test_lstm_exports_as_the_onnx_lstm_operator(tmp_path, kwargs):
+    nf.manual_seed(0)
+    model = LSTMTagger(**kwargs).eval()
+    # batch-first: the batch varies; sequence-first: the (first) sequence dimension does.
+    proto = export_and_run(model, nf.randn(3, 4, 5), tmp_path, batches=(None, 6), dynamic_batch=True)
+    layers = kwargs.get("num_layers", 1)
+    assert [n.op_type for n in proto.graph.node].count("LSTM") == layers
+    h_dims = proto.graph.output[1].type.tensor_type.shape.dim
+    if kwargs.get("batch_first"):
+        assert h_dims[1].dim_param == "batch" and h_dims[0].dim_value == layers * (
+            2 if kwargs.get("bidirectional") else 1)
+
+
+def test_lstm_with_a_given_initial_state_exports(tmp_path):
+    nf.manual_seed(0)
+    lstm = nn.LSTM(4, 3, num_layers=2, bidirectional=True)
+    h0, c0 = nf.randn(4, 2, 3), nf.randn(4, 2, 3)
+    path = str(tmp_path / "m.onnx")
+    nf.onnx.export(lambda x, h, c: lstm(x, (h, c))[0], (nf.randn(5, 2, 4), h0, c0), path)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    x = nf.randn(5, 2, 4)
+    (got,) = session.run(None, {"x": x.numpy(), "h": h0.numpy(), "c": c0.numpy()})
+    with nf.no_grad():
+        want = lstm(x, (h0, c0))[0].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_lstm_with_projections_is_refused(tmp_path):
+    model = nn.LSTM(4, 3, proj_size=2, batch_first=True)
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        nf.onnx.export(model, nf.randn(2, 3, 4), str(tmp_path / "m.onnx"))
+
+
+def trained_then_eval(model, shape):
+    model.train()
+    with nf.no_grad():
+        model(nf.randn(*shape))  # move batch norm's running statistics away from their start
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ["resnet20", "mobilenet_v2"])
+def test_vision_models_export(tmp_path, name):
+    nf.manual_seed(0)
+    model = trained_then_eval(getattr(nf.vision.models, name)(num_classes=10), (4, 3, 16, 16))
+    proto = export_and_run(model, nf.randn(2, 3, 16, 16), tmp_path, batches=(None, 3), dynamic_batch=True)
+    ops = {n.op_type for n in proto.graph.node}
+    assert "GlobalAveragePool" in ops
+    assert name != "mobilenet_v2" or "Clip" in ops
+
+
+@pytest.mark.parametrize("pool", [
+    nn.AvgPool2d(2),
+    nn.AvgPool2d(3, 2, padding=1),
+    nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False),
+    nn.AvgPool2d((2, 3), divisor_override=4),
+    nn.AdaptiveAvgPool2d((2, 3)),
+    nn.AdaptiveAvgPool2d(1),
+])
+def test_average_pooling_exports(tmp_path, pool):
+    x = nf.randn(2, 3, 10, 11)
+    export_and_run(nn.Sequential(pool), x, tmp_path, batches=(None, 4), dynamic_batch=True)
 
 
 def test_unsupported_op_is_named(tmp_path):

@@ -141,6 +141,10 @@ class RNNBase(Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None):
+        return self._forward(input, hx, self.all_weights)
+
+    def _forward(self, input, hx, all_weights: list):
+        """``forward`` with the weights given (per layer and direction, as ``all_weights``)."""
         name = type(self).__name__
         is_lstm = self.mode == "LSTM"
         packed = isinstance(input, PackedSequence)
@@ -164,7 +168,7 @@ class RNNBase(Module):
             sorted_indices = unsorted_indices = None
         self._check_input(data, packed)
         h0, c0 = self._initial_state(hx, data, batch, batched, packed, sorted_indices)
-        out, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        out, h_n, c_n = self._run(data, batch_sizes, h0, c0, all_weights)
         if packed:
             output = PackedSequence(out, batch_sizes_t, sorted_indices, unsorted_indices)
             if unsorted_indices is not None:
@@ -231,13 +235,12 @@ class RNNBase(Module):
             c0 = None if c0 is None else c0.index_select(1, sorted_indices)
         return h0, c0
 
-    def _run(self, data: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None):
+    def _run(self, data: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None, all_weights: list):
         """All layers and directions over time-major rows ``data``; ``(output rows, h_n, c_n)``."""
         directions = 2 if self.bidirectional else 1
         h_states = h0.unbind(0)
         c_states = c0.unbind(0) if c0 is not None else [None] * len(h_states)
         h_n, c_n = [], []
-        all_weights = self.all_weights
         layer_input = data
         for layer in range(self.num_layers):
             outputs = []

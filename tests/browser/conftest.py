@@ -81,6 +81,17 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
+def _die_with_parent() -> None:
+    """In the server process (Linux): SIGTERM when pytest dies, so no server outlives a killed run."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -192,7 +203,8 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     log = base / "jupyterlab.log"
     with open(log, "wb") as sink:
         process = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT,
+                                   preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     server = Lab(url=f"http://127.0.0.1:{port}/", token=token, root=root, process=process, log=log)
     try:
         wait_until_answering(server, time.monotonic() + SERVER_START_TIMEOUT)

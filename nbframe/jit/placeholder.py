@@ -84,7 +84,37 @@ def graph_from_outputs(outputs) -> Graph:
     """The graph computing ``outputs`` (a tensor or nested tuple/list of them) from placeholders."""
     recorder = _recorder()
     values = map_values(_to_values(outputs), lambda v: v)
-    return subgraph(recorder.graph, values)
+    graph = subgraph(recorder.graph, values)
+    _follow_batch(graph)
+    return graph
+
+
+_BUILD_BATCH = 1  # the size a None dimension has while building
+_RESHAPES = ("reshape", "view")
+
+
+def _follow_batch(graph: Graph) -> None:
+    """Let reshapes keep the batch: a reshape (``Flatten``, ``x.view(x.size(0), -1)``) of a value whose first
+    dimension is a placeholder's ``None`` recorded the building size there; it is made to copy the fed
+    batch size instead, so the graph runs at any batch. A value carries the batch when it is computed from
+    one that does and its first dimension is still the building size."""
+    carrying = {v for v in graph.inputs if v.shape and v.shape[0] is None}
+    for node in graph.nodes:
+        if not any(v in carrying for v in node.inputs()):
+            continue
+        if node.label in _RESHAPES and node.op is not None and not node.meta.get("keeps_batch"):
+            x, shape = node.args[0], node.args[1]
+            if x in carrying and isinstance(shape, (tuple, list)) and shape and shape[0] == _BUILD_BATCH:
+                node.fn = _keeping_batch(node.fn)
+                node.meta["keeps_batch"] = True
+        carrying.update(v for v in node.outputs if v.shape and v.shape[0] == _BUILD_BATCH)
+
+
+def _keeping_batch(apply):
+    def reshape(x, shape):
+        return apply(x, (x.shape[0], *shape[1:]))
+
+    return reshape
 
 
 def _to_values(structure):

@@ -151,3 +151,42 @@ def test_transformer_encoder_layer_traced_matches_eager(norm_first):
     nf.manual_seed(0)
     model = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True, norm_first=norm_first)
     assert_traced_matches_eager(model, nf.randn(2, 5, 16), rtol=1e-5)
+
+
+def test_flatten_after_conv_on_a_placeholder_runs_at_any_batch_size():
+    nf.jit.reset_default_graph()
+    try:
+        nf.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(48, 3))
+        x = nf.jit.placeholder((None, 1, 8, 8))
+        y = model(x).view(x.size(0), 3)  # a second reshape that keeps the batch
+        graph = nf.jit.Graph.from_outputs(y)
+        for batch in (5, 1, 2):
+            data = nf.randn(batch, 1, 8, 8)
+            got = graph.run(y, feed={x: data})
+            np.testing.assert_allclose(got.detach().numpy(), model(data).detach().numpy(), rtol=1e-6)
+    finally:
+        nf.jit.reset_default_graph()
+
+
+def test_compile_step_trains_an_lstm_like_the_eager_loop():
+    def make():
+        nf.manual_seed(0)
+        model = LSTMTagger(batch_first=True, num_layers=2)
+        return model, nf.optim.SGD(model.parameters(), lr=0.1)
+
+    model, opt = make()
+    twin, twin_opt = make()
+    loss_fn = lambda out, target: ((out - target) ** 2).mean()  # noqa: E731
+    step = nf.jit.compile_step(model, loss_fn, opt)
+    for _ in range(3):
+        x, target = nf.randn(2, 4, 5), nf.randn(2, 4, 3)
+        loss = step(x, target)
+        twin_opt.zero_grad()
+        eager = loss_fn(twin(x), target)
+        eager.backward()
+        twin_opt.step()
+        assert float(loss) == pytest.approx(float(eager), rel=1e-5)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)

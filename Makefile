@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: test lab install lint bench clean
+.PHONY: test lab install browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-test: install
+# Debian's chromium for the real-browser widget tests (installed when missing and we are root).
+browser-deps:
+	bash .ci/browser-deps.sh
+
+test: install browser-deps
 	$(BIN)/ruff check nbframe magics widgets kernels tests benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
 

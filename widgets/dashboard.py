@@ -13,8 +13,10 @@ print a text progress line. ipywidgets is imported only when the widget is shown
 
 from __future__ import annotations
 
+import contextlib
 import html
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +61,7 @@ class TrainingDashboard:
         self.runs: dict[str, _Run] = {}
         self.current: _Run | None = None
         self.stop_requested = False
+        self.stop_works = False
         self.redraws = 0
         self._last_draw = -float("inf")
         self._widget = None
@@ -100,8 +103,7 @@ class TrainingDashboard:
         self.current = self.runs[self.new_run(run)]
         self.current.total_epochs, self.current.steps_per_epoch = epochs, steps_per_epoch
         self._show()
-        if "stop" in self._parts:
-            self._parts["stop"].disabled = False
+        self._enable_stop(True)
 
     def step(self, step: int, epoch: int, logs: dict[str, float], samples: int) -> None:
         self.current.epoch = epoch - 1
@@ -113,8 +115,7 @@ class TrainingDashboard:
     def finish(self, history=None) -> None:
         if self.current is not None:
             self.current.finished = (history.stopped if history is not None else None) or "done"
-        if "stop" in self._parts:
-            self._parts["stop"].disabled = True
+        self._enable_stop(False)
         self.redraw()
 
     # --- what it shows ---------------------------------------------------------------------------
@@ -232,15 +233,24 @@ class TrainingDashboard:
                                   disabled=self.current is None or self.current.finished is not None)
             scale.observe(self._on_scale, names="value")
             stop.on_click(self._on_stop)
-            self._parts = {"charts": charts, "progress": progress, "scale": scale, "stop": stop}
-            self._widget = widgets.VBox([widgets.HBox([progress, scale, stop]), charts])
+            self.stop_works = _route_to_subshell(stop.comm)
+            note = widgets.HTML("" if self.stop_works else STOP_NOTE)
+            self._parts = {"charts": charts, "progress": progress, "scale": scale, "stop": stop, "note": note}
+            self._widget = widgets.VBox([widgets.HBox([progress, scale, stop]), note, charts])
         return self._widget
+
+    def _enable_stop(self, enabled: bool) -> None:
+        stop = self._parts.get("stop")
+        if stop is not None:
+            stop.disabled = not enabled
+            _route_to_subshell(stop.comm)  # publishing from the main shell re-pins the comm there
 
     def _on_scale(self, change) -> None:
         self.log_scale = bool(change["new"])
         self.redraw()
 
     def _on_stop(self, button=None) -> None:
+        # Runs on the kernel subshell's thread while fit runs on the main one: only set flags here.
         self.stop_requested = True
         if "stop" in self._parts:
             self._parts["stop"].disabled = True
@@ -308,6 +318,67 @@ def _thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tu
 
 def _strip_root(svg: str) -> str:
     return svg[svg.index(">") + 1:svg.rindex("</svg>")]
+
+
+#: Shown under the buttons when a click can't reach the kernel while a cell runs.
+STOP_NOTE = ('<div style="font-family:sans-serif;font-size:11px;color:#a15c00">This kernel handles the Stop '
+             "button only after the running cell ends (a click during a run needs ipykernel 7 or later, with "
+             "kernel subshells): stop training with the kernel's interrupt button (\u25a0) or Kernel \u2192 "
+             "Interrupt instead, which also ends it cleanly after the current step.</div>")
+
+_SUBSHELLS: dict[int, str] = {}  # id(kernel) -> the subshell this module's buttons are handled on
+_SUBSHELL_LOCK = threading.Lock()
+
+
+def _route_to_subshell(comm) -> bool:
+    """Have the kernel handle the frontend's messages to ``comm`` on a subshell thread; True when it does.
+
+    A widget's click reaches the kernel as a ``comm_msg`` on the shell channel. The main shell runs
+    the cell that trains, so there it would wait until training ends. ipykernel 7 has kernel
+    subshells (JEP 91): threads with their own message loop, and its shell-channel thread routes a
+    comm's incoming messages to the subshell the comm is pinned to (``_reply_subshell_id``, set by
+    whichever shell last published on the comm). Pinning the Stop button's comm to a subshell of
+    our own makes a click run its handler at once, in any frontend, whether or not the frontend
+    itself sends comm messages on subshells. These are ipykernel internals, so each one is checked
+    and any failure returns False (the dashboard then says to use the kernel's interrupt, which
+    ``fit`` turns into the same clean stop).
+    """
+    kernel = getattr(comm, "kernel", None)
+    manager = getattr(getattr(kernel, "shell_channel_thread", None), "manager", None)
+    if manager is None or not callable(getattr(comm, "_reply_subshell_for", None)):
+        return False  # ipykernel < 7, subshells off, or a kernel without comm routing
+    try:
+        subshell = _kernel_subshell(kernel, manager)
+    except Exception:
+        return False
+    if subshell is None:
+        return False
+    with getattr(comm, "_reply_subshell_lock", None) or contextlib.nullcontext():
+        comm._reply_subshell_id = subshell
+    return True
+
+
+def _kernel_subshell(kernel, manager) -> str | None:
+    """The one subshell this module creates per kernel (made on the shell-channel thread, as ipykernel
+    does for a ``create_subshell_request``; None when it did not answer within 5 s)."""
+    with _SUBSHELL_LOCK:
+        known = _SUBSHELLS.get(id(kernel))
+        if known is not None and known in manager.list_subshell():
+            return known
+        made: dict[str, str] = {}
+        done = threading.Event()
+
+        def create() -> None:
+            try:
+                made["id"] = manager._create_subshell()
+            finally:
+                done.set()
+
+        manager._shell_channel_io_loop.add_callback(create)
+        if not done.wait(5.0) or "id" not in made:
+            return None
+        _SUBSHELLS[id(kernel)] = made["id"]
+        return made["id"]
 
 
 def _in_kernel() -> bool:

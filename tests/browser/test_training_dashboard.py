@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from .notebook_ui import (
     code_cell,
     errors_shown,
@@ -73,10 +71,8 @@ def test_the_loss_curve_grows_while_fit_runs(page, lab, artifacts):
     page.screenshot(path=str(artifacts / "dashboard-done.png"))
 
 
-# The Stop click reaches the kernel as a comm message on the shell channel, which ipykernel handles only
-# after the running cell ends. Strict: the test fails as soon as the dashboard handles it, so the mark goes.
-@pytest.mark.xfail(strict=True, reason="widgets/dashboard.py: Stop is a comm message that ipykernel "
-                   "handles only after the running cell ends, so fit never sees it")
+# The Stop click is a comm message on the shell channel; the dashboard pins the button's comm to a kernel
+# subshell, so ipykernel handles it while the main shell is still running the fit cell.
 def test_stop_ends_training_and_the_kernel_stays_responsive(page, lab, artifacts):
     epochs = 1000  # minutes of training: only the Stop button ends it within the test's time
     open_notebook(page, lab, write_notebook(lab, "dashboard_stop.ipynb",

@@ -44,6 +44,7 @@ class _Run:
     samples: int = 0
     started: float = 0.0
     finished: str | None = None
+    partial_epoch: int | None = None  # the last epoch, when a stop cut it short
 
 
 class TrainingDashboard:
@@ -88,10 +89,13 @@ class TrainingDashboard:
         if self.clock() - self._last_draw >= self.throttle:
             self.redraw()
 
-    def log_epoch(self, epoch: int, **metrics: float) -> None:
-        """Record per-epoch values (``loss``, ``val_loss``, ...) and redraw."""
+    def log_epoch(self, epoch: int, partial: bool = False, **metrics: float) -> None:
+        """Record per-epoch values (``loss``, ``val_loss``, ...) and redraw. ``partial=True``: the epoch was
+        cut short (drawn with a square, never the best epoch)."""
         run = self.current or self.runs.get(self.new_run("run"))
         run.epoch = epoch
+        if partial:
+            run.partial_epoch = epoch
         run.epoch_end_step[epoch] = run.last_step
         for name, value in metrics.items():
             run.epochs.setdefault(name, []).append((float(epoch), float(value)))
@@ -115,6 +119,7 @@ class TrainingDashboard:
     def finish(self, history=None) -> None:
         if self.current is not None:
             self.current.finished = (history.stopped if history is not None else None) or "done"
+            self.current.partial_epoch = getattr(history, "partial_epoch", None)
         self._enable_stop(False)
         self.redraw()
 
@@ -130,9 +135,9 @@ class TrainingDashboard:
         return names
 
     def best_epoch(self, run: _Run) -> tuple[str, int, float] | None:
-        """(monitored name, epoch, value): best ``val_loss``, else ``loss``."""
+        """(monitored name, epoch, value): best ``val_loss``, else ``loss``; a partial epoch never counts."""
         for name in ("val_loss", "loss"):
-            points = run.epochs.get(name)
+            points = [p for p in run.epochs.get(name, []) if int(p[0]) != run.partial_epoch]
             if points:
                 epoch, value = min(points, key=lambda p: p[1])
                 return name, int(epoch), value
@@ -153,10 +158,13 @@ class TrainingDashboard:
                 points = [(run.epoch_end_step.get(int(e), e), v) for e, v in run.epochs.get(name, [])]
                 if not points:
                     continue
-                marker = None
+                marker = partial = None
                 if best is not None and best[0] == name:
                     marker = (run.epoch_end_step.get(best[1], best[1]), best[2])
-                series.append(Series(f"{prefix}{name}", points, run.color, 2.0, dash=dash, marker=marker))
+                if run.partial_epoch is not None and int(run.epochs[name][-1][0]) == run.partial_epoch:
+                    partial = points[-1]
+                series.append(Series(f"{prefix}{name}", points, run.color, 2.0, dash=dash, marker=marker,
+                                     partial=partial))
         return line_chart(series, width=self.width, height=self.height, title=metric,
                           log_y=self.log_scale and not higher, x_label="step")
 
@@ -190,6 +198,8 @@ class TrainingDashboard:
             parts.append(f"best epoch {best[1]} ({best[0]} {best[2]:.4g})")
         if run.finished:
             parts.append("done" if run.finished == "done" else f"stopped: {run.finished}")
+        if run.partial_epoch is not None:
+            parts.append(f"epoch {run.partial_epoch} partial")
         return " · ".join(parts)
 
     @staticmethod
@@ -293,6 +303,7 @@ def history_picture(history) -> HistoryPicture:
     for row in history.epochs:
         dash.log_epoch(int(row["epoch"]), **{k: v for k, v in row.items() if k != "epoch"})
     dash.current.finished = history.stopped or "done"
+    dash.current.partial_epoch = getattr(history, "partial_epoch", None)
     return HistoryPicture(dash.svg(), repr(history))
 
 

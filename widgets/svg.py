@@ -23,7 +23,8 @@ def escape(text: object) -> str:
 
 @dataclass
 class Series:
-    """One curve: ``points`` as (x, y); ``dash`` for validation curves; ``marker`` circles one point."""
+    """One curve: ``points`` as (x, y); ``dash`` for validation curves; ``marker`` circles one point (the
+    best epoch); ``partial`` squares one (an epoch a stop cut short)."""
 
     name: str
     points: Sequence[tuple[float, float]]
@@ -32,6 +33,7 @@ class Series:
     dash: bool = False
     opacity: float = 1.0
     marker: tuple[float, float] | None = None
+    partial: tuple[float, float] | None = None  # a point drawn as a hollow square: a partial epoch
     extra: dict = field(default_factory=dict)
 
 
@@ -62,15 +64,46 @@ def _ticks(low: float, high: float, step: float) -> list[float]:
 
 
 def _number(value: float) -> str:
+    """One value in a short form (tooltips, log-axis ticks): 0.25, 1500, 12.35k, 3.4M, 1e-05."""
     if value == 0:
         return "0"
-    return f"{value:.3g}"
+    scale, suffix = _scale(abs(value))
+    return f"{value / scale:.4g}{suffix}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+_SUFFIXES = ((1e9, "G"), (1e6, "M"), (1e4, "k"))  # k from 10,000: 1000 and 1500 read better whole
+
+
+def _scale(top: float) -> tuple[float, str]:
+    """The divisor and suffix for numbers up to ``top``."""
+    for at, suffix in _SUFFIXES:
+        if top >= at:
+            return (1e3 if suffix == "k" else at), suffix
+    return 1.0, ""
+_CHAR_W = 6  # px: about the width of a character at font-size 10, to keep labels inside the picture
+
+
+def _tick_labels(ticks: Sequence[float], step: float) -> list[str]:
+    """Labels of evenly spaced ticks in one format for the whole axis: the decimals the step needs
+    (0.05, 0.1), whole numbers below 10,000 (500, 1000, 1500), then one k/M/G suffix (5k, 10k, 15k),
+    and a shared exponent style only for steps under 0.001."""
+    top = max(abs(t) for t in ticks)
+    scale, suffix = _scale(top)
+    if scale == 1.0 and step < 1e-3:
+        digits = max(0, math.floor(math.log10(top)) - math.floor(math.log10(step) + 1e-9)) if top else 0
+        return ["0" if abs(t) < step / 2 else f"{t:.{digits}e}" for t in ticks]
+    decimals = max(0, -math.floor(math.log10(step / scale) + 1e-9))
+    labels = []
+    for t in ticks:
+        text = f"{t / scale:.{decimals}f}"
+        labels.append("0" if float(text) == 0 else text + suffix)
+    return labels
 
 
 def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200, title: str = "",
                log_y: bool = False, x_label: str = "") -> str:
     """An SVG line chart: one ``<polyline class="series">`` per series with points, axes, ticks, a legend."""
-    left, right, top, bottom = 48, 10, 22, 30
+    left, right, top, bottom = 48, 10, 22, 30  # left grows below when the y labels need it
     kept = [(s, _finite(s.points, log_y)) for s in series]
     xs = [x for _, pts in kept for x, _ in pts]
     ys = [y for _, pts in kept for _, y in pts]
@@ -90,6 +123,9 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
         y0, y1 = y0 - 0.5, y1 + 0.5
     x0, x1, x_step = _nice_range(x0, x1)
     y0, y1, y_step = _nice_range(y0, y1)
+    y_ticks = _ticks(y0, y1, y_step)
+    y_labels = [_number(10 ** t) for t in y_ticks] if log_y else _tick_labels(y_ticks, y_step)
+    left = max(left, 8 + _CHAR_W * max(map(len, y_labels)))  # room for the widest y label
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
@@ -100,13 +136,16 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
 
     parts.append(f'<g class="axes" stroke="#ccc"><line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
                  f'y2="{top + plot_h}"/><line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/></g>')
-    for tick in _ticks(y0, y1, y_step):
+    for tick, label in zip(y_ticks, y_labels):
         y = round(top + plot_h - (tick - y0) / (y1 - y0) * plot_h, 1)
-        label = _number(10 ** tick if log_y else tick)
-        parts.append(f'<text x="{left - 3}" y="{y + 3}" text-anchor="end" fill="#555">{label}</text>')
-    for tick in _ticks(x0, x1, x_step):
-        parts.append(f'<text x="{px(tick)}" y="{top + plot_h + 12}" text-anchor="middle" '
-                     f'fill="#555">{_number(tick)}</text>')
+        parts.append(f'<text class="tick" x="{left - 3}" y="{y + 3}" text-anchor="end" fill="#555">'
+                     f'{label}</text>')
+    x_ticks = _ticks(x0, x1, x_step)
+    for tick, label in zip(x_ticks, _tick_labels(x_ticks, x_step)):
+        half = _CHAR_W * len(label) / 2  # centred under its tick, but never past the picture's edges
+        x = round(min(max(px(tick), half + 1), width - half - 1), 1)
+        parts.append(f'<text class="tick" x="{x}" y="{top + plot_h + 12}" text-anchor="middle" '
+                     f'fill="#555">{label}</text>')
     if x_label:
         parts.append(f'<text x="{left + plot_w}" y="{height - 4}" text-anchor="end" fill="#555">'
                      f'{escape(x_label)}</text>')
@@ -122,6 +161,12 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
             parts.append(f'<circle class="marker" data-name="{escape(s.name)}" cx="{mx}" cy="{my}" r="4" '
                          f'fill="none" stroke="{s.color}" stroke-width="2"><title>best: '
                          f'{_number(s.marker[1])} at {_number(s.marker[0])}</title></circle>')
+        if s.partial is not None and math.isfinite(s.partial[1]) and (not log_y or s.partial[1] > 0):
+            qx, qy = px(s.partial[0]), py(s.partial[1])
+            parts.append(f'<rect class="partial" data-name="{escape(s.name)}" x="{round(qx - 3.5, 1)}" '
+                         f'y="{round(qy - 3.5, 1)}" width="7" height="7" fill="white" stroke="{s.color}" '
+                         f'stroke-width="1.5"><title>partial epoch (stopped): {_number(s.partial[1])} at '
+                         f'{_number(s.partial[0])}</title></rect>')
     # The legend runs along the title line, so it never covers a curve.
     legend_x = left + 7 * len(title) + 16
     for s in (s for s, pts in kept if pts and s.opacity >= 0.5):

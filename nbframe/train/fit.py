@@ -89,12 +89,16 @@ def fit(model, train, val=None, epochs: int = 1, optimizer: str | Any = "adam", 
                 trainer.epoch = epoch
                 for callback in callbacks:
                     callback.on_epoch_start(trainer, epoch)
-                sums, count = _train_epoch(trainer, train_batches, loss_fn, metric_fns, device, callbacks,
-                                           reporter, interrupt)
+                sums, count, complete = _train_epoch(trainer, train_batches, loss_fn, metric_fns, device,
+                                                     callbacks, reporter, interrupt)
                 if count == 0:  # stopped before the epoch's first step finished: no epoch row
                     break
                 logs = {name: total / count for name, total in sums.items()}
-                if val_batches is not None and not trainer.stop_training:
+                if not complete:  # stopped mid-epoch: a partial row, never the best, no on_epoch_end
+                    history.log_epoch({"epoch": epoch, **logs}, partial=True)
+                    reporter.epoch(epoch, logs)  # finish() reads history.partial_epoch
+                    break
+                if val_batches is not None:
                     logs.update(evaluate(model, val_batches, loss_fn, metric_fns, device, prefix="val_"))
                 history.log_epoch({"epoch": epoch, **logs})
                 reporter.epoch(epoch, logs)
@@ -111,11 +115,12 @@ def fit(model, train, val=None, epochs: int = 1, optimizer: str | Any = "adam", 
 
 
 def _train_epoch(trainer: Trainer, batches, loss_fn, metric_fns, device, callbacks, reporter, interrupt):
-    """One pass over the data; returns per-sample sums of loss and metrics and the sample count."""
+    """One pass over the data; returns per-sample sums of loss and metrics, the sample count, and
+    whether every batch ran (False when a stop cut the epoch short)."""
     model, optimizer = trainer.model, trainer.optimizer
     model.train()
     sums: dict[str, float] = {}
-    count = 0
+    count = ran = 0
     for inputs, target in batches:
         inputs, target = _to(inputs, device), _to(target, device)
         optimizer.zero_grad()
@@ -140,9 +145,10 @@ def _train_epoch(trainer: Trainer, batches, loss_fn, metric_fns, device, callbac
             trainer.stop("KeyboardInterrupt")
         if getattr(reporter, "stop_requested", False):
             trainer.stop("stop button")
-        if trainer.stop_training:
-            break
-    return sums, count
+        ran += 1
+        if trainer.stop_training:  # a stop on the last batch still leaves a whole epoch
+            return sums, count, ran == _length(batches)
+    return sums, count, True
 
 
 def evaluate(model, batches, loss_fn, metric_fns: dict[str, Callable], device=None, prefix: str = "") -> dict:

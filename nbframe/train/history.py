@@ -10,7 +10,8 @@ class History:
 
     ``history.history`` is Keras' view: each per-epoch metric as a list.
     ``stopped`` says why training ended early (``"stop button"``, ``"KeyboardInterrupt"``,
-    ``"EarlyStopping"``), or is None when every epoch ran.
+    ``"EarlyStopping"``), or is None when every epoch ran. ``partial_epoch`` is the number of the last
+    epoch when a stop cut it short (its row averages the steps that ran; it is never the best epoch).
     """
 
     def __init__(self, run: str = "run") -> None:
@@ -18,12 +19,15 @@ class History:
         self.steps: list[dict[str, float]] = []
         self.epochs: list[dict[str, float]] = []
         self.stopped: str | None = None
+        self.partial_epoch: int | None = None
 
     def log_step(self, row: dict[str, float]) -> None:
         self.steps.append(dict(row))
 
-    def log_epoch(self, row: dict[str, float]) -> None:
+    def log_epoch(self, row: dict[str, float], partial: bool = False) -> None:
         self.epochs.append(dict(row))
+        if partial:
+            self.partial_epoch = int(row["epoch"])
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -34,7 +38,7 @@ class History:
 
     def best_epoch(self, monitor: str = "val_loss", mode: str = "min") -> int | None:
         """The epoch number with the best ``monitor`` value (None when it was never measured)."""
-        rows = [row for row in self.epochs if monitor in row]
+        rows = [row for row in self.epochs if monitor in row and row["epoch"] != self.partial_epoch]
         if not rows:
             return None
         pick = min if mode == "min" else max
@@ -62,5 +66,6 @@ class History:
         last = self.epochs[-1] if self.epochs else {}
         facts = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch")
         stop = f", stopped by {self.stopped}" if self.stopped else ""
-        counts = f"{len(self.epochs)} epochs, {len(self.steps)} steps"
+        partial = f" (epoch {self.partial_epoch} partial)" if self.partial_epoch is not None else ""
+        counts = f"{len(self.epochs)} epochs{partial}, {len(self.steps)} steps"
         return f"<History {self.run!r}: {counts}{stop}; last: {facts}>"

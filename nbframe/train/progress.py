@@ -4,7 +4,8 @@ Inside a Jupyter kernel the reporter is the widgets' ``TrainingDashboard``
 (imported lazily: the only place the engine reaches up to the notebook layer);
 anywhere else, or when ipywidgets is missing, a text bar. A reporter is any
 object with ``start(run, epochs, steps_per_epoch)``, ``step(step, epoch, logs,
-samples)``, ``epoch(epoch, logs)``, ``finish(history)`` and a ``stop_requested``
+samples)``, ``epoch(epoch, logs)``, ``finish(history)`` (``history.partial_epoch``
+names an epoch a stop cut short) and a ``stop_requested``
 attribute (the dashboard's Stop button sets it).
 """
 
@@ -117,7 +118,8 @@ class TextProgress(_Silent):
 
     def finish(self, history) -> None:
         if history.stopped:
-            self.stream.write(f"stopped: {history.stopped}\n")
+            partial = f" (epoch {history.partial_epoch} partial)" if history.partial_epoch is not None else ""
+            self.stream.write(f"stopped: {history.stopped}{partial}\n")
             self.stream.flush()
 
 

@@ -90,6 +90,11 @@ def test_stop_ends_training_and_the_kernel_stays_responsive(page, lab, artifacts
     expect(stop).to_be_disabled()
     steps = int(re.search(r"step (\d+)", outputs(page, 1).inner_text()).group(1))
     assert 20 <= steps < epochs * STEPS_PER_EPOCH
+    if steps % STEPS_PER_EPOCH:  # stopped mid-epoch: that epoch is marked partial and is not the best one
+        epoch = steps // STEPS_PER_EPOCH + 1
+        expect(outputs(page, 1)).to_contain_text(f"epoch {epoch} partial")
+        expect(outputs(page, 1).locator("rect.partial").first).to_be_attached()
+        assert f"best epoch {epoch} " not in outputs(page, 1).inner_text()
     run_cell(page, 2)
     expect(outputs(page, 2)).to_contain_text(f"after fit: {steps} steps, stop button , (2, 2)")
     assert errors_shown(page) == []

@@ -167,3 +167,18 @@ def test_to_pandas_names_the_missing_package_or_returns_a_frame(blobs, mlp):
             history.to_pandas()
     else:
         assert list(history.to_pandas()["epoch"]) == [1]
+
+
+def test_a_stop_mid_epoch_leaves_a_partial_epoch_that_is_never_the_best(blobs, mlp):
+    order = _Order()
+    reporter = _PressStop(at=10)  # 256 samples / 32 = 8 steps an epoch: step 10 is inside epoch 2
+    history = nf.fit(mlp, blobs, epochs=4, lr=0.0, progress=reporter, callbacks=[order])
+    assert history.partial_epoch == 2 and len(history.epochs) == 2
+    assert history.best_epoch("loss") == 1  # lr 0: the partial epoch's loss ties epoch 1's at best
+    assert "epoch_end2" not in order.events and order.events[-1] == "fit_end"
+    assert "epoch 2 partial" in repr(history)
+
+
+def test_a_stop_on_an_epochs_last_step_leaves_a_whole_epoch(blobs, mlp):
+    history = nf.fit(mlp, blobs, epochs=4, progress=_PressStop(at=8))
+    assert history.partial_epoch is None and len(history.epochs) == 1

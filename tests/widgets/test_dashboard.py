@@ -138,3 +138,84 @@ def test_long_step_curves_are_thinned_to_a_bounded_number_of_points(count):
     for step in range(count):
         dash.log(step, loss=1.0)
     assert len(_polylines(dash.svg())["loss (step)"]) == 400
+
+
+def _tick_texts(svg: str) -> list[ET.Element]:
+    return [t for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("class") == "tick"]
+
+
+@pytest.mark.parametrize("last_step", [1200, 1600, 16_000])
+def test_long_run_x_ticks_share_one_format_and_stay_inside_the_picture(last_step):
+    width = 360
+    svg = line_chart([Series("loss", [(0, 1.0), (last_step, 0.5)])], width=width)
+    labels = [t for t in _tick_texts(svg) if t.get("text-anchor") == "middle"]  # the x axis
+    texts = [t.text for t in labels]
+    assert not any("e+" in text for text in texts), texts
+    assert all(text.endswith("k") for text in texts if text != "0") or all(text.isdigit() for text in texts)
+    for label in labels:  # centred text: half its estimated width either side of x
+        half = 6 * len(label.text) / 2
+        assert half <= float(label.get("x")) <= width - half, (label.text, label.get("x"))
+
+
+def test_y_ticks_need_only_the_decimals_their_step_has():
+    svg = line_chart([Series("loss", [(0, 0.2), (1, 0.8)])])
+    assert [t.text for t in _tick_texts(svg) if t.get("text-anchor") == "end"] == ["0.2", "0.4", "0.6", "0.8"]
+
+
+def test_a_partial_epoch_is_squared_and_never_the_best():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    for epoch, loss in enumerate([1.0, 0.6, 0.2], start=1):
+        dash.log(epoch * 10, loss=loss)
+        dash.log_epoch(epoch, loss=loss, partial=epoch == 3)
+    root = ET.fromstring(dash.svg())
+    partial = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "partial"]
+    assert len(partial) == 1 and partial[0].get("data-name") == "loss"
+    assert "best epoch 2 (loss 0.6)" in dash.status() and "epoch 3 partial" in dash.status()
+
+
+def test_fit_stopped_mid_epoch_marks_the_epoch_partial_on_the_dashboard():
+    nf.manual_seed(0)
+    x, y = nf.randn(64, 4), nf.zeros(64).long()
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    stop = nf.train.LambdaCallback(on_step_end=lambda trainer, step, logs: step == 10 and dash._on_stop())
+    history = nf.fit(nf.nn.Linear(4, 2), (x, y), epochs=5, batch_size=8, progress=dash, callbacks=[stop])
+    assert history.partial_epoch == 2 and dash.current.partial_epoch == 2
+    assert dash.best_epoch(dash.current)[1] == 1
+
+
+def test_outside_a_kernel_the_dashboard_says_to_use_the_interrupt_instead_of_stop():
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    dash.widget  # noqa: B018
+    assert not dash.stop_works
+    assert "Interrupt" in dash._parts["note"].value
+
+
+class _FakeSubshells:
+    """The two ipykernel 7 pieces the Stop routing uses: the shell-channel loop and subshell creation."""
+
+    def __init__(self):
+        self.made = []
+        self._shell_channel_io_loop = self
+
+    def add_callback(self, function):  # run at once, as the shell-channel thread would soon
+        function()
+
+    def _create_subshell(self):
+        self.made.append(f"sub{len(self.made)}")
+        return self.made[-1]
+
+    def list_subshell(self):
+        return list(self.made)
+
+
+def test_the_stop_buttons_comm_is_pinned_to_one_subshell_per_kernel():
+    from types import SimpleNamespace
+
+    from nbframe.widgets.dashboard import _route_to_subshell
+
+    manager = _FakeSubshells()
+    kernel = SimpleNamespace(shell_channel_thread=SimpleNamespace(manager=manager))
+    comms = [SimpleNamespace(kernel=kernel, _reply_subshell_for=lambda data, default: default) for _ in "ab"]
+    assert all(_route_to_subshell(comm) for comm in comms)
+    assert manager.made == ["sub0"] and [c._reply_subshell_id for c in comms] == ["sub0", "sub0"]
+    assert not _route_to_subshell(SimpleNamespace(kernel=SimpleNamespace(shell_channel_thread=None)))

@@ -28,7 +28,8 @@ from .random import (
 )
 from .io import load, save
 from .ops import *
-from . import autograd, ops
+from .threads import get_num_threads, set_num_threads
+from . import autograd, linalg, ops
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 

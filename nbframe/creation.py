@@ -55,6 +55,15 @@ def _size(size) -> tuple:
     return tuple(out)
 
 
+def _size_or_keyword(args: tuple, size, op: str) -> tuple:
+    """The shape from ``zeros(2, 3)`` / ``zeros((2, 3))`` or from the keyword ``zeros(size=(2, 3))``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got the size twice: positionally {args} and as size={size!r}; give one")
+    return (size,) if isinstance(size, (tuple, list)) else (size,)
+
+
 def _infer_dtype(data) -> _dtypes.dtype:
     """PyTorch's inference for Python data: any float -> default float, else int64, else bool."""
     kinds = set()
@@ -174,18 +183,23 @@ def _make(fill, size, dtype, device, requires_grad, kind: str) -> Tensor:
     return _leaf(arr, requires_grad)
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _make(0, size, dtype, device, requires_grad, "zeros")
+def zeros(
+    *args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    return _make(0, _size_or_keyword(args, size, "zeros"), dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _make(1, size, dtype, device, requires_grad, "full")
+def ones(
+    *args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    return _make(1, _size_or_keyword(args, size, "ones"), dtype, device, requires_grad, "full")
 
 
 def empty(
-    *size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None
+    *args, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+    memory_format=None,
 ) -> Tensor:
-    return _make(0, size, dtype, device, requires_grad, "empty")
+    return _make(0, _size_or_keyword(args, size, "empty"), dtype, device, requires_grad, "empty")
 
 
 def full(
@@ -279,17 +293,19 @@ def _normal(rng, shape, npd):
 
 
 def rand(
-    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+    *args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _random(size, dtype, device, requires_grad, generator, _uniform)
+    return _random(_size_or_keyword(args, size, "rand"), dtype, device, requires_grad, generator, _uniform)
 
 
 def randn(
-    *size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
+    *args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples."""
-    return _random(size, dtype, device, requires_grad, generator, _normal)
+    return _random(_size_or_keyword(args, size, "randn"), dtype, device, requires_grad, generator, _normal)
 
 
 def randint(

@@ -1,10 +1,16 @@
-"""Every op, grouped by kind; the functions here are what ``nbframe.<op>`` and ``Tensor.<op>`` call."""
+"""Every op, grouped by kind; the functions here are what ``nbframe.<op>`` and ``Tensor.<op>`` call.
+
+``__all__`` is the union of the ops modules' own ``__all__`` lists, so ``from nbframe.ops import *``
+gives functions only, never the modules themselves (``nbframe.linalg`` is the public
+``torch.linalg`` namespace, not ``nbframe/ops/linalg.py``).
+"""
 
 from __future__ import annotations
 
 from . import (
     conv,
     conversion,
+    counting,
     elementwise,
     index,
     inplace,
@@ -14,11 +20,12 @@ from . import (
     pool,
     recurrent,
     reduce,
+    sampling,
     shape,
 )
 from .conv import *  # noqa: F403
 from .conversion import *  # noqa: F403
-from .conversion import clone, contiguous, to
+from .counting import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import copy_, fill_, zero_
@@ -26,7 +33,12 @@ from .linalg import *  # noqa: F403
 from .nnops import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
+from .sampling import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 #: The ops modules whose ``TENSOR_METHODS`` become Tensor methods (see ``methods.py``).
-MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace, conv, pool, nnops, recurrent)
+MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace, conv, pool, nnops, recurrent,
+           counting, sampling)
+
+_EXPORTED = (conv, conversion, counting, elementwise, index, linalg, nnops, pool, reduce, sampling, shape)
+__all__ = sorted({name for module in _EXPORTED for name in module.__all__} | {"copy_", "fill_", "zero_"})

@@ -18,7 +18,7 @@ from .promotion import promote
 from .shape import Expand, Reshape, _cast_all, _cast_grads, _common_dtype
 
 __all__ = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'inner', 'outer', 'ger', 'einsum', 'tensordot',
-           'addmm', 'addmv', 'baddbmm', 'addbmm', 'tril', 'triu']
+           'addmm', 'addmv', 'baddbmm', 'addbmm', 'tril', 'triu', 'diag', 'diagonal', 'diag_embed']
 
 
 def _matmul_error(a, b) -> RuntimeError:
@@ -397,7 +397,92 @@ def triu(input, diagonal: int = 0, *, out=None):
     return Triu.apply(input, int(diagonal))
 
 
+# --------------------------------------------------------------------------- diagonals
+def _diagonal_positions(xp, shape: tuple, offset: int):
+    """Row and column indices of the ``offset`` diagonal of the last two dims of ``shape``."""
+    rows, cols = shape[-2], shape[-1]
+    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    steps = xp.arange(length)
+    return steps - min(offset, 0), steps + max(offset, 0)
+
+
+class Diagonal(Op):
+    """The ``offset`` diagonal of the planes (dim1, dim2), as a new last dimension (a copy)."""
+
+    label = "diagonal"
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.in_shape, ctx.offset, ctx.dims = x.shape, offset, (dim1, dim2)
+        xp = get_array_module(x)
+        return xp.diagonal(x, offset, dim1, dim2).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalScatter.apply(grad, ctx.in_shape, ctx.offset, *ctx.dims), None, None, None
+
+
+class DiagonalScatter(Op):
+    """Zeros of ``shape`` with ``x``'s last dimension written onto the ``offset`` diagonal of (dim1, dim2)."""
+
+    label = "diag_embed"
+
+    @staticmethod
+    def forward(ctx, x, shape, offset, dim1, dim2):
+        ctx.offset, ctx.dims = offset, (dim1, dim2)
+        xp = get_array_module(x)
+        out = xp.zeros(shape, dtype=x.dtype)
+        planes = xp.moveaxis(out, (dim1, dim2), (-2, -1))  # a view: writing it writes ``out``
+        rows, cols = _diagonal_positions(xp, planes.shape, offset)
+        planes[..., rows, cols] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, ctx.offset, *ctx.dims), None, None, None, None
+
+
+def _two_dims(op: str, ndim: int, dim1: int, dim2: int) -> tuple:
+    from .shape import _dim
+
+    d1, d2 = _dim(dim1, ndim, op), _dim(dim2, ndim, op)
+    if d1 == d2:
+        raise RuntimeError(f"{op}: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The ``offset`` diagonal of each (dim1, dim2) plane, appended as the last dimension."""
+    if input.array.ndim < 2:
+        raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got {input.array.ndim}D")
+    d1, d2 = _two_dims("diagonal", input.array.ndim, dim1, dim2)
+    return Diagonal.apply(input, int(offset), d1, d2)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """Matrices (in dims dim1, dim2 of the result) with the last dimension of ``input`` on their diagonal."""
+    shape = input.array.shape
+    if not shape:
+        raise RuntimeError("diag_embed: expected a tensor with at least 1 dimension, got a 0-d tensor")
+    d1, d2 = _two_dims("diag_embed", len(shape) + 1, dim1, dim2)
+    side = shape[-1] + abs(int(offset))
+    batch = iter(shape[:-1])
+    out_shape = tuple(side if k in (d1, d2) else next(batch) for k in range(len(shape) + 1))
+    return DiagonalScatter.apply(input, out_shape, int(offset), d1, d2)
+
+
+def diag(input, diagonal: int = 0, *, out=None):
+    """A vector becomes a square matrix with it on its ``diagonal``-th diagonal; a matrix gives that one."""
+    ndim = input.array.ndim
+    if ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if ndim == 2:
+        return Diagonal.apply(input, int(diagonal), 0, 1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+
+
 TENSOR_METHODS = {
+    "diag": diag, "diagonal": diagonal, "diag_embed": diag_embed,
     "tril": tril, "triu": triu,
     "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot, "inner": inner,
     "outer": outer, "ger": ger, "addmm": addmm, "addmv": addmv, "baddbmm": baddbmm, "addbmm": addbmm,

@@ -19,7 +19,7 @@ __all__ = ['reshape', 'view', 'expand', 'permute', 'transpose', 't', 'unsqueeze'
            'view_as', 'reshape_as', 'expand_as', 'swapaxes', 'swapdims', 'ravel', 'repeat', 'tile', 'flip',
            'fliplr', 'flipud', 'roll', 'cat', 'concat', 'concatenate', 'stack', 'hstack',
            'vstack', 'row_stack', 'meshgrid', 'cartesian_prod', 'split', 'chunk', 'unbind',
-           'unflatten', 'narrow', 'movedim', 'moveaxis']
+           'unflatten', 'narrow', 'movedim', 'moveaxis', 'repeat_interleave']
 
 
 # --------------------------------------------------------------------------- argument helpers
@@ -728,7 +728,62 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, shifts, _ordered_dims(dims, input.array.ndim, "roll"))
 
 
+def _repeat_counts(repeats, size: int):
+    """``repeats`` (an int, or one count per slice) as a NumPy vector of ``size`` non-negative counts."""
+    import numpy as np
+
+    from ..tensor import Tensor
+
+    if not isinstance(repeats, Tensor):
+        if int(repeats) < 0:
+            raise RuntimeError(f"Repeats must be non-negative, got {repeats}")
+        return np.full(size, int(repeats), dtype=np.int64)
+    counts = repeats.array
+    if counts.ndim > 1:
+        raise RuntimeError(f"repeat_interleave: repeats must be 0-dim or 1-dim tensor, got {counts.ndim}-dim")
+    if counts.dtype.kind not in "iu":
+        raise RuntimeError(f"repeat_interleave: repeats has to be Long or Int tensor, got {repeats.dtype}")
+    if counts.ndim == 1 and counts.shape[0] not in (1, size):
+        raise RuntimeError(
+            "repeats must have the same size as input along dim, but got "
+            f"repeats.size(0) = {counts.shape[0]} and input.size(0) = {size}"
+        )
+    counts = counts if isinstance(counts, np.ndarray) else counts.get()
+    counts = counts.astype(np.int64).reshape(-1)
+    if counts.size and int(counts.min()) < 0:
+        raise RuntimeError("repeats can not be negative")
+    return np.broadcast_to(counts, (size,)) if counts.size == 1 else counts
+
+
+def repeat_interleave(input, repeats=None, dim: int | None = None, *, output_size: int | None = None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place: [a, b] -> [a, a, b, b].
+
+    ``repeats`` is an int or one count per slice; without ``dim`` the input is flattened first.
+    ``repeat_interleave(counts)`` alone gives ``arange(len(counts))`` repeated by ``counts``.
+    A selection of slices, so its gradient sums each slice's copies (``index_select``'s backward).
+    """
+    import numpy as np
+
+    from .index import IndexSelect, _int_tensor
+
+    xp = get_array_module(input.array)
+    if repeats is None:  # repeat_interleave(counts): the indices 0, 1, ... each repeated by its count
+        counts = _repeat_counts(input, input.array.size)
+        return _int_tensor(xp.asarray(np.repeat(np.arange(counts.shape[0]), counts)))
+    if dim is None or input.array.ndim == 0:
+        input, dim = Reshape.apply(input, (-1,)), 0
+    dim = _dim(dim, input.array.ndim, "repeat_interleave")
+    size = input.array.shape[dim]
+    index = np.repeat(np.arange(size), _repeat_counts(repeats, size))
+    if output_size is not None and index.shape[0] != output_size:
+        raise RuntimeError(
+            f"repeat_interleave: output_size={output_size} but the repeats add up to {index.shape[0]}"
+        )
+    return IndexSelect.apply(input, dim, xp.asarray(index))
+
+
 TENSOR_METHODS = {
+    "repeat_interleave": repeat_interleave,
     "reshape": reshape, "view": view, "expand": expand, "permute": permute, "transpose": transpose,
     "swapaxes": transpose, "swapdims": transpose, "t": t, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "flatten": flatten, "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as,

@@ -25,6 +25,7 @@ stored one no longer matches (see ``structure``).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -126,12 +127,42 @@ def execute(notebook, kernel_name: str | None = None, timeout: int = 180):
     return notebook
 
 
+def _machine_paths() -> list[tuple[str, str]]:
+    """Prefixes of this machine's paths and what the stored notebooks say instead."""
+    return [(str(ROOT) + os.sep, ""), (str(ROOT), "."), (os.path.expanduser("~"), "~")]
+
+
+def strip_machine_paths(notebook) -> None:
+    """Make the outputs independent of where the repository lies (tracebacks, tool paths)."""
+    replacements = _machine_paths()
+
+    def clean(text):
+        if isinstance(text, list):
+            return [clean(t) for t in text]
+        if not isinstance(text, str):
+            return text
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return text
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            if "traceback" in output:
+                output["traceback"] = clean(output["traceback"])
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime == "image/svg+xml":
+                    output["data"][mime] = clean(value)
+
+
 def build(source: Path, kernel_name: str | None = None) -> float:
     """Parse, execute and write one notebook; returns the seconds it took to run."""
     notebook = parse(source)
     start = time.perf_counter()
     execute(notebook, kernel_name)
     seconds = time.perf_counter() - start
+    strip_machine_paths(notebook)
     nbformat.write(notebook, notebook_path(source))
     return seconds
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import autograd as _autograd
 from . import dtypes as _dtypes
 from .autograd import function as _function
 from .autograd import grad_mode as _grad_mode
@@ -285,9 +286,7 @@ class Tensor:
         self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch's ``backward``)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same array without the graph (shares memory and version counter)."""
@@ -352,6 +351,7 @@ class Tensor:
 
         if self.grad_fn._tensor_hooks is None:
             self.grad_fn._tensor_hooks = []
+        self.grad_fn._plain = False  # the engine's fast path skips tensor hooks
         hooks = self.grad_fn._tensor_hooks
         entry = (self._output_nr, hook)
         hooks.append(entry)

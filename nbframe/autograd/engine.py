@@ -10,10 +10,12 @@ delivered their gradient (or said they have none). No recursion, so a chain of
 from __future__ import annotations
 
 from . import anomaly, grad_mode
+from . import function as _function
 from .function import Node
 
 _state = grad_mode._state
 _anomaly_enabled = anomaly._enabled
+_NO_CAPTURE: dict = {}  # shared, never written: plain backward() captures nothing
 
 
 def _count_dependencies(roots) -> dict:
@@ -51,8 +53,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     reaching those tensors are returned in that order instead of accumulated.
     """
     captured = None
-    capture_slots: dict = {}
+    capture_slots: dict = _NO_CAPTURE
     if capture is not None:
+        capture_slots = {}
         captured = [None] * len(capture)
         for i, t in enumerate(capture):
             key = (id(t.grad_fn), t._output_nr) if t.grad_fn is not None else (id(t), 0)
@@ -80,7 +83,15 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             grads = buffers.pop(node, None)
             outputs = None
             if grads is not None:
-                outputs = _call_node(node, grads, capture_slots, captured)
+                if node._plain and not capture_slots:
+                    # No hooks, one output, not freed (``Node._plain``): call backward directly.
+                    outputs = type(node).backward(node, grads[0])
+                    if type(outputs) is not tuple:
+                        outputs = (outputs,)
+                    if _anomaly_enabled[0]:
+                        anomaly.check_gradients(node, outputs)
+                else:
+                    outputs = _call_node(node, grads, capture_slots, captured)
             edges = node.next_edges
             if edges is not None:
                 if outputs is not None and len(outputs) != len(edges):
@@ -88,7 +99,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                         f"function {node.name()} returned an incorrect number of gradients "
                         f"(expected {len(edges)}, got {len(outputs)})"
                     )
-                for i, edge in enumerate(edges):
+                i = -1
+                for edge in edges:
+                    i += 1
                     if edge is None:
                         continue
                     target = edge[0]
@@ -105,7 +118,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                         if left == 0:
                             ready.append(target)
                     elif grad is not None:
-                        if grad.array.shape != target.array.shape or grad.array.dtype != target.array.dtype:
+                        garray, tarray = grad.array, target.array
+                        if garray.shape != tarray.shape or garray.dtype != tarray.dtype:
                             grad = _match_leaf(grad, target, node)
                         _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, given)
             if not retain_graph:
@@ -206,11 +220,17 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
             grad = grad.clone() if create_graph else _own_copy(grad)
         given.add(id(grad.array))
         leaf.grad = grad
-    else:
+    elif create_graph or _function._OBSERVERS:
         leaf.grad = leaf.grad + grad
+    else:
+        # Plain, unobserved backward: add the arrays directly (no op dispatch) when they agree.
+        old = leaf.grad.array
+        new = grad.array
+        if type(old) is type(new) and old.dtype == new.dtype and old.shape == new.shape:
+            leaf.grad = _function._wrap(old + new, False, None, 0)
+        else:
+            leaf.grad = leaf.grad + grad
 
 
 def _own_copy(grad):
-    from ..tensor import _wrap
-
-    return _wrap(grad.array.copy(), False, None, 0)
+    return _function._wrap(grad.array.copy(), False, None, 0)

@@ -60,6 +60,9 @@ class Node:
     _trace = None
     _materialize = True
     _tensor_hooks = None
+    #: True while the engine may call ``backward`` directly: one output, no hooks, not freed.
+    #: Whatever adds a hook, a second output or frees the node sets it False (saves ~6 checks a node).
+    _plain = True
     #: True for ops whose outputs are views of their first argument: they share its version counter.
     #: ``forward`` may set ``ctx._is_view`` per call (``reshape`` is a view only when no copy is made).
     _is_view = False
@@ -104,6 +107,26 @@ class Node:
                 out.append(self._unpack(entry))
         return tuple(out)
 
+    @property
+    def saved_arrays(self) -> tuple:
+        """``saved_tensors`` as raw arrays (plain values as they are), with the same version checks.
+
+        For a backward's no-graph fast path: reading an output this way skips rebuilding its Tensor.
+        """
+        saved = self._saved
+        if saved is None:
+            return self.saved_tensors  # () when nothing was saved; raises when freed
+        out = []
+        for entry in saved:
+            kind, value, version_counter, version = entry
+            if kind == _OTHER:
+                out.append(value.array if isinstance(value, _Tensor) else value)
+            elif version_counter[0] != version:
+                self._unpack(entry)  # raises the in-place modification error
+            else:
+                out.append(value.array if kind == _INPUT else value[0])
+        return tuple(out)
+
     def _unpack(self, entry):
         kind, value, version_counter, version = entry
         if version_counter[0] != version:
@@ -136,6 +159,7 @@ class Node:
         d.clear()
         d["next_edges"] = edges
         self._freed = True
+        self._plain = False
 
     # --- PyTorch's node API ----------------------------------------------------------------
     def name(self) -> str:
@@ -159,6 +183,7 @@ class Node:
         """``hook(grad_inputs, grad_outputs)`` after this node's backward; may return new grad_inputs."""
         if self._hooks is None:
             self._hooks = []
+        self._plain = False
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
 
@@ -166,6 +191,7 @@ class Node:
         """``hook(grad_outputs)`` before this node's backward; may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = []
+        self._plain = False
         self._pre_hooks.append(hook)
         return _RemovableHandle(self._pre_hooks, hook)
 
@@ -204,6 +230,7 @@ class Node:
             results.append(_wrap(out, diff, self if diff else None, i, version))
         results = tuple(results)
         self._n_outputs = len(outputs)
+        self._plain = False
         self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
         if self._to_save is not None:
             self._saved = self._resolve_saved(args, outputs, results)

@@ -19,7 +19,7 @@ from ..autograd import function as _function
 from ..autograd.function import Op
 from ..autograd.grad_mode import _state as _grad_state
 from ..backend import get_array_module
-from .broadcast import sum_to
+from .broadcast import sum_to, sum_to_array
 from .promotion import as_floating, broadcast_error, promote, promote_to_float
 
 __all__ = [
@@ -180,7 +180,14 @@ class Sub(Op):
     def backward(ctx, grad):
         sa, sb = ctx.shapes
         ga = sum_to(grad, sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(-grad if ctx.alpha == 1 else grad * -ctx.alpha, sb) if ctx.needs_input_grad[1] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            if not _grad_state.enabled and not _function._OBSERVERS:  # negate the array: no dispatch
+                array = -grad.array if ctx.alpha == 1 else grad.array * -ctx.alpha
+                gb = _function._wrap(array, False, None, 0)
+            else:
+                gb = -grad if ctx.alpha == 1 else grad * -ctx.alpha
+            gb = sum_to(gb, sb)
         return ga, gb, None
 
 
@@ -198,10 +205,20 @@ class Mul(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        ga = sum_to(_times(grad, b), sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(_times(grad, a), sb) if ctx.needs_input_grad[1] else None
+        if not _grad_state.enabled and not _function._OBSERVERS:
+            # No graph recorded and no observer to tell (%%watch shows backward's ops): multiply the
+            # arrays and wrap once (a and b share grad's dtype after
+            # promote, or are Python numbers, which keep it).
+            a, b = ctx.saved_arrays
+            g = grad.array
+            ga = _function._wrap(sum_to_array(g * b, sa), False, None, 0) if need[0] else None
+            gb = _function._wrap(sum_to_array(g * a, sb), False, None, 0) if need[1] else None
+            return ga, gb
+        a, b = ctx.saved_tensors
+        ga = sum_to(_times(grad, b), sa) if need[0] else None
+        gb = sum_to(_times(grad, a), sb) if need[1] else None
         return ga, gb
 
 
@@ -590,6 +607,11 @@ class Relu(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_state.enabled and not _function._OBSERVERS:
+            # No graph recorded, no observer (see Mul.backward): one fused array product
+            # (float * bool keeps the float dtype).
+            (out,) = ctx.saved_arrays
+            return _function._wrap(grad.array * (out > 0), False, None, 0)
         (out,) = ctx.saved_tensors
         return _times(grad, (out.array > 0).astype(grad.array.dtype))
 

@@ -47,12 +47,26 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
     return tuple(sorted(out)) if ndim else ()
 
 
+_SMALL = 4096  # elements: below this, filling an array beats NumPy's broadcast_to
+
+
 def expand_reduced(grad, in_shape: tuple, dims: tuple, keepdim: bool):
     """Broadcast a reduced gradient back to the input's shape (the backward of every reduction)."""
+    # Reduced leading dims come back by broadcasting alone; others need their size-1 slot first.
+    regroup = not keepdim and dims and dims[-1] != len(dims) - 1
+    if not _function._state.enabled and not _function._OBSERVERS and math.prod(in_shape) <= _SMALL:
+        # No graph recorded, no observer to tell (%%watch shows backward's ops), a small input:
+        # fill a fresh array (xp.broadcast_to costs ~2 µs of Python, ten times this; at these
+        # sizes the copy is cheaper than the view).
+        array = grad.array
+        if regroup:
+            array = array.reshape(_kept_shape(in_shape, dims))
+        out = get_array_module(array).empty(in_shape, array.dtype)
+        out[...] = array
+        return _function._wrap(out, False, None, 0)
     from .shape import Expand, Reshape
 
-    # Reduced leading dims come back by broadcasting alone; others need their size-1 slot first.
-    if not keepdim and dims and dims[-1] != len(dims) - 1:
+    if regroup:
         grad = Reshape.apply(grad, _kept_shape(in_shape, dims))
     if grad.array.shape != in_shape:
         grad = Expand.apply(grad, in_shape)

@@ -244,7 +244,7 @@ class TrainingDashboard:
             scale.observe(self._on_scale, names="value")
             stop.on_click(self._on_stop)
             self.stop_works = _route_to_subshell(stop.comm)
-            note = widgets.HTML("" if self.stop_works else STOP_NOTE)
+            note = widgets.HTML("" if self.stop_works else _stop_note(stop.comm))
             self._parts = {"charts": charts, "progress": progress, "scale": scale, "stop": stop, "note": note}
             self._widget = widgets.VBox([widgets.HBox([progress, scale, stop]), note, charts])
         return self._widget
@@ -331,11 +331,17 @@ def _strip_root(svg: str) -> str:
     return svg[svg.index(">") + 1:svg.rindex("</svg>")]
 
 
-#: Shown under the buttons when a click can't reach the kernel while a cell runs.
-STOP_NOTE = ('<div style="font-family:sans-serif;font-size:11px;color:#a15c00">This kernel handles the Stop '
-             "button only after the running cell ends (a click during a run needs ipykernel 7 or later, with "
-             "kernel subshells): stop training with the kernel's interrupt button (\u25a0) or Kernel \u2192 "
-             "Interrupt instead, which also ends it cleanly after the current step.</div>")
+def _stop_note(comm) -> str:
+    """The line shown under the buttons when the kernel can't be made to handle a Stop click during a run."""
+    subshells = getattr(getattr(comm, "kernel", None), "shell_channel_thread", None) is not None
+    where = ("a Stop click reaches this kernel during a run only where the frontend sends widget messages "
+             "on kernel subshells (JupyterLab 4.4 or later)" if subshells else
+             "this kernel handles the Stop button only after the running cell ends (a click during a run "
+             "needs ipykernel 7 or later)")
+    return ('<div style="font-family:sans-serif;font-size:11px;color:#a15c00">'
+            f"{html.escape(where[0].upper() + where[1:])}. The kernel's interrupt button (\u25a0, or Kernel "
+            "\u2192 Interrupt) always works, and also ends training cleanly after the current step.</div>")
+
 
 _SUBSHELLS: dict[int, str] = {}  # id(kernel) -> the subshell this module's buttons are handled on
 _SUBSHELL_LOCK = threading.Lock()

@@ -15,6 +15,7 @@ from .notebook_ui import (
     open_notebook,
     outputs,
     run_cell,
+    run_command,
     start_cell,
     wait_cell_done,
     write_notebook,
@@ -99,3 +100,29 @@ def test_stop_ends_training_and_the_kernel_stays_responsive(page, lab, artifacts
     expect(outputs(page, 2)).to_contain_text(f"after fit: {steps} steps, stop button , (2, 2)")
     assert errors_shown(page) == []
     page.screenshot(path=str(artifacts / "dashboard-after-stop.png"))
+
+
+# A kernel where the Stop button can't be routed (ipykernel < 7): the dashboard says so, and the kernel's
+# interrupt ends the run just as cleanly.
+NO_ROUTING = """\
+import nbframe.widgets.dashboard as dashboard_module
+dashboard_module._route_to_subshell = lambda comm: False"""
+
+
+def test_without_subshells_the_dashboard_points_to_the_interrupt_which_stops_cleanly(page, lab, artifacts):
+    open_notebook(page, lab, write_notebook(lab, "dashboard_interrupt.ipynb",
+                                            [f"{SETUP}\n{NO_ROUTING}", FIT.format(epochs=1000), AFTER]))
+    run_cell(page, 0)
+    start_cell(page, 1)
+    assert wait_for_curve(page, 20)["running"]
+    expect(outputs(page, 1)).to_contain_text("interrupt button")
+    run_command(page, "Kernel", "kernelmenu:interrupt")
+    try:
+        wait_cell_done(page, 1, timeout=20_000)
+    finally:
+        page.screenshot(path=str(artifacts / "dashboard-interrupted.png"))
+    expect(outputs(page, 1)).to_contain_text("stopped: KeyboardInterrupt")
+    steps = int(re.search(r"step (\d+)", outputs(page, 1).inner_text()).group(1))
+    run_cell(page, 2)
+    expect(outputs(page, 2)).to_contain_text(f"after fit: {steps} steps, KeyboardInterrupt , (2, 2)")
+    assert errors_shown(page) == []

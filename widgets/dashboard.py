@@ -52,7 +52,8 @@ class TrainingDashboard:
 
     Names starting with ``val_`` are validation values, drawn dashed on the same chart as the
     training value. ``new_run(name)`` starts another overlaid run. ``stop_requested`` turns True
-    when the Stop button is pressed; ``fit`` then ends after the current step.
+    when the Stop button is pressed; ``fit`` then ends after the current step. ``stop_works`` says
+    whether the kernel handles that click while a cell runs (else a note under it says what to use).
     """
 
     def __init__(self, throttle: float = 0.3, width: int = 360, height: int = 220, log_scale: bool = False,
@@ -119,7 +120,8 @@ class TrainingDashboard:
     def finish(self, history=None) -> None:
         if self.current is not None:
             self.current.finished = (history.stopped if history is not None else None) or "done"
-            self.current.partial_epoch = getattr(history, "partial_epoch", None)
+            if history is not None:
+                self.current.partial_epoch = getattr(history, "partial_epoch", None)
         self._enable_stop(False)
         self.redraw()
 
@@ -260,7 +262,7 @@ class TrainingDashboard:
         self.redraw()
 
     def _on_stop(self, button=None) -> None:
-        # Runs on the kernel subshell's thread while fit runs on the main one: only set flags here.
+        # Runs on the kernel subshell's thread while fit runs on the main one: a flag and the button only.
         self.stop_requested = True
         if "stop" in self._parts:
             self._parts["stop"].disabled = True

@@ -199,25 +199,19 @@ class Node:
         return f"<{self.name()} object at {id(self):#x}>"
 
     # --- helpers shared by Op.apply and Function.apply --------------------------------------
-    def _finish(self, args, needs, outputs):
-        """Wrap raw output arrays as Tensors and wire this node into the graph."""
-        edges = []
-        for a, n in zip(args, needs):
-            if n:
-                fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-            else:
-                edges.append(None)
+    def _finish(self, args, raw, edges, outputs):
+        """Wrap raw output arrays as Tensors and wire this node into the graph (``edges``: per argument,
+        where its gradient goes, or None)."""
         self.next_edges = edges
         if type(outputs) is not tuple:
-            # One output, the common case.
+            # One output (Function.apply; Op.apply does this case itself).
             diff = outputs.dtype.kind == "f" and not self._non_differentiable
             # A view shares its base's version counter.
             result = _wrap(
                 outputs, diff, self if diff else None, 0, args[0]._version if self._is_view else None
             )
             if self._to_save is not None:
-                self._saved = self._resolve_saved(args, (outputs,), (result,))
+                self._saved = self._resolve_saved(args, raw, (outputs,), (result,))
                 self._to_save = None
             if _OBSERVERS:
                 observers.notify(self, args, (result,))
@@ -233,24 +227,31 @@ class Node:
         self._plain = False
         self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
         if self._to_save is not None:
-            self._saved = self._resolve_saved(args, outputs, results)
+            self._saved = self._resolve_saved(args, raw, outputs, results)
             self._to_save = None
         if _OBSERVERS:
             observers.notify(self, args, results)
         return results
 
-    def _resolve_saved(self, args, outputs, results):
-        """Turn what forward saved into entries that remember versions (see ``saved_tensors``)."""
+    def _resolve_saved(self, args, raw, outputs, results):
+        """Turn what forward saved into entries that remember versions (see ``saved_tensors``).
+
+        ``raw`` is what forward received: a saved input is found by identity among those arrays.
+        """
         saved = []
         for value in self._to_save:
             if value is None or type(value) in _PLAIN:
                 saved.append((_OTHER, value, None, None))
                 continue
-            for a in args:
-                if isinstance(a, _Tensor) and (a is value or a.array is value):
-                    version = a._version
-                    saved.append((_INPUT, a, version, version[0]))
-                    break
+            i = 0
+            for r in raw:
+                if r is value or args[i] is value:
+                    a = args[i]
+                    if isinstance(a, _Tensor):
+                        version = a._version
+                        saved.append((_INPUT, a, version, version[0]))
+                        break
+                i += 1
             else:
                 for i, out in enumerate(outputs):
                     if out is value:
@@ -312,20 +313,39 @@ class Op(Node):
         ctx = _new(cls)
         raw = []
         needs = []
+        edges = []
         record = False
+        enabled = _state.enabled
+        # One pass over the arguments: arrays for forward and, while recording, the graph edges.
         for a in args:
             if isinstance(a, _Tensor):
                 raw.append(a.array)
-                if a.requires_grad:
+                if enabled and a.requires_grad:
                     record = True
                     needs.append(True)
+                    fn = a.grad_fn
+                    edges.append((fn, a._output_nr) if fn is not None else (a, 0))
                     continue
             else:
                 raw.append(a)
             needs.append(False)
-        if record and _state.enabled:
+            edges.append(None)
+        if record:
             ctx.needs_input_grad = needs
-            return ctx._finish(args, needs, cls.forward(ctx, *raw))
+            outputs = cls.forward(ctx, *raw)
+            if type(outputs) is tuple:
+                return ctx._finish(args, raw, edges, outputs)
+            # One output, the common case: wired here rather than in _finish (a call less).
+            ctx.next_edges = edges
+            diff = outputs.dtype.kind == "f" and not ctx._non_differentiable
+            version = args[0]._version if ctx._is_view else None  # a view shares its base's counter
+            result = _wrap(outputs, diff, ctx if diff else None, 0, version)
+            if ctx._to_save is not None:
+                ctx._saved = ctx._resolve_saved(args, raw, (outputs,), (result,))
+                ctx._to_save = None
+            if _OBSERVERS:
+                observers.notify(ctx, args, (result,))
+            return result
         # Not recording: no graph, no saved values; just compute and wrap.
         outputs = cls.forward(ctx, *raw)
         version = args[0]._version if ctx._is_view else None  # a view shares its base's version counter
@@ -396,7 +416,9 @@ class Function(Node, metaclass=FunctionMeta):
         tensor_arrays = tuple(a for a in arrays if a is not None and not isinstance(a, (int, float)))
         outputs = tensor_arrays if not single else tensor_arrays[0]
         if record:
-            return ctx._finish(args, needs, outputs)
+            edges = [_edge(a) if n else None for a, n in zip(args, needs)]
+            raw = [a.array if isinstance(a, _Tensor) else a for a in args]
+            return ctx._finish(args, raw, edges, outputs)
         if single:
             return _wrap(outputs, False, None, 0)
         return tuple(_wrap(o, False, None, 0) for o in outputs)

@@ -12,9 +12,19 @@ import numpy as np
 
 from .. import dtypes
 
+_ndarray = np.ndarray
+_PY_NUMBERS = (int, float)  # by exact type: bool and NumPy scalars take the general path
+
 
 def promote(a, b, op: str):
     """Cast two operands (arrays or Python numbers) to their PyTorch result dtype."""
+    ta = type(a)
+    if ta is _ndarray:
+        # The hot cases first, decided by identity: two NumPy arrays of one dtype (NumPy's builtin
+        # dtypes are singletons), or a float array and a Python number (weak: keeps the array's dtype).
+        tb = type(b)
+        if (tb is _ndarray and a.dtype is b.dtype) or (tb in _PY_NUMBERS and a.dtype.kind == "f"):
+            return a, b
     da = getattr(a, "dtype", None)
     db = getattr(b, "dtype", None)
     if da is not None and db is not None:

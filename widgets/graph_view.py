@@ -4,11 +4,13 @@ Give it a Tensor (its graph) or a Module and an example input (traced, so module
 become clusters). ``depth`` folds modules deeper than that into boxes; the
 depth slider expands or collapses them. ``steps`` draws only that many ops back
 from the output; ``known`` tensors (e.g. the notebook's variables) label the
-ops that made them with their shapes. The node picker (a Dropdown: works in
-any front end, no custom JavaScript) shows the chosen tensor's shape, dtype,
-statistics and a histogram. ``update()`` redraws (e.g. after ``backward()``
-with ``grads=True``). Without a graphviz engine it shows the DOT text and how
-to get graphviz.
+ops that made them with their shapes. Clicking a node in the picture (when
+anywidget is installed: ``graph_click.js``, shipped in the package) or picking
+it in the node picker (a Dropdown: works in any front end, no custom JavaScript)
+shows the chosen tensor's shape, dtype, statistics and a histogram; the two stay
+in step, and ``select(node_id)`` does the same from Python. ``update()``
+redraws (e.g. after ``backward()`` with ``grads=True``). Without a graphviz
+engine it shows the DOT text and how to get graphviz.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from .graph_dot import GraphDot, graph_dot, trace_module
+from .graph_click import picture_widget
+from .graph_dot import GraphDot, GraphNode, graph_dot, trace_module
 from .layout import INSTALL_HINT, render
 from .svg import histogram
+
+NOTHING_PICKED = "<i>click a node (or pick one) to see its tensor</i>"
 
 
 class GraphView:
@@ -50,13 +55,17 @@ class GraphView:
         self.update()
 
     def update(self) -> None:
-        """Rebuild the DOT and the SVG (gradient colours included) and refresh the widget in place."""
+        """Rebuild the DOT and the SVG (gradient colours included) and refresh the widget in place.
+
+        The picked node stays picked if the new drawing still shows it (ids are renumbered on each draw)."""
+        picked = self._picked()
         self.graph: GraphDot = graph_dot(self.output, trace=self.trace, names=self.names, depth=self.depth,
                                          steps=self.steps, grads=self.grads, known=self.known)
         self.svg, self.problem = render(self.graph.dot, self.engine)
         if self._parts:
             self._parts["picture"].value = self._picture_html()
             self._parts["picker"].options = self._options()
+            self._parts["picker"].value = self._redrawn_id(picked)
 
     @property
     def dot(self) -> str:
@@ -96,10 +105,10 @@ class GraphView:
         if self._widget is None:
             import ipywidgets as widgets
 
-            picture = widgets.HTML(self._picture_html())
+            picture = picture_widget(self._picture_html())
             picker = widgets.Dropdown(options=self._options(), description="node", value=None,
                                       layout=widgets.Layout(width="320px"))
-            info = widgets.HTML("<i>pick a node to see its tensor</i>")
+            info = widgets.HTML(NOTHING_PICKED)
             controls = [picker]
             if self.trace is not None and self.graph.max_depth:
                 shown = self.graph.max_depth if self.depth is None else self.depth
@@ -107,13 +116,47 @@ class GraphView:
                 depth.observe(self._on_depth, names="value")
                 controls.insert(0, depth)
             picker.observe(self._on_pick, names="value")
+            if picture.has_trait("selected"):
+                picture.observe(self._on_click, names="selected")
             self._parts = {"picture": picture, "picker": picker, "info": info}
             self._widget = widgets.HBox([picture, widgets.VBox([*controls, info])])
         return self._widget
 
+    def select(self, node_id: str | None) -> None:
+        """Show ``node_id``'s details (None: none), as a click on it or picking it in the dropdown does."""
+        self.widget  # noqa: B018  (builds the parts)
+        if node_id is not None and not self._has_node(node_id):
+            raise ValueError(f"GraphView.select: no node {node_id!r} in the graph; its nodes are "
+                             f"{', '.join(node.id for node in self.graph.nodes)}")
+        self._parts["picker"].value = node_id
+
+    def _picked(self) -> GraphNode | None:
+        node_id = self._parts["picker"].value if self._parts else None
+        return None if node_id is None else self.graph.node(node_id)
+
+    def _redrawn_id(self, node: GraphNode | None) -> str | None:
+        """The id of the previous drawing's ``node`` in this one (same kind, label, tensor), or None."""
+        if node is None:
+            return None
+        return next((new.id for new in self.graph.nodes if (new.kind, new.label) == (node.kind, node.label)
+                     and new.tensor is node.tensor), None)
+
+    def _has_node(self, node_id: str) -> bool:
+        return any(node_id == node.id for node in self.graph.nodes)
+
     def _on_pick(self, change) -> None:
-        if change["new"] is not None:
-            self._parts["info"].value = self.details(change["new"])
+        """The one path every selection takes: fill the details panel and outline the node in the picture."""
+        node_id = change["new"]
+        info, picture = self._parts["info"], self._parts["picture"]
+        info.value = NOTHING_PICKED if node_id is None else self.details(node_id)
+        if picture.has_trait("selected"):
+            picture.selected = node_id or ""
+
+    def _on_click(self, change) -> None:
+        if self._has_node(change["new"]):
+            self._parts["picker"].value = change["new"]
+        else:  # a legend box, or a node of a graph since redrawn: keep the current selection
+            self._parts["picture"].selected = self._parts["picker"].value or ""
 
     def _on_depth(self, change) -> None:
         self.depth = change["new"]

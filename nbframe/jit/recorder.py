@@ -1,8 +1,11 @@
 """Turning a run into a Graph: every op call reported to the op-observer hook becomes a Node.
 
 Tensors are mapped to Values by identity. A tensor the recorder has not seen is
-a parameter or buffer (when it is one of the module's, named by its path, or a
-leaf that requires grad), else a constant of the graph. A few functions are
+a parameter or buffer (when it is one of the module's, or of a module running
+now, named by its path; or a leaf that requires grad), else a constant of the
+graph. A placeholder recorder (``record_all=False``) records only ops that read
+a placeholder or a value computed from one: eager work on ordinary tensors
+never joins its graph, even when it uses the same parameters. A few functions are
 recorded whole, as *leaf* nodes, because part of their work happens outside
 any op and depends on the data (max pooling's argmax, dropout's random mask,
 batch norm's running statistics): replaying their inner ops would replay
@@ -20,6 +23,7 @@ import warnings
 from ..autograd.observers import add_op_observer
 from ..tensor import _DATA_HOOKS, Tensor
 from .ir import BUFFER, COMPUTED, INPUT, PARAM, Graph, Node, Value
+from .module_paths import path_of
 
 _ACTIVE: list[Recorder] = []
 
@@ -37,8 +41,10 @@ class Recorder:
         self.names = names or {}  # id(tensor) -> (module path, PARAM or BUFFER)
         self.known: dict[int, tuple[Value, Tensor, int]] = {}
         self.depth = 0  # > 0 inside a leaf function: its inner ops are not recorded
-        self.record_all = record_all  # False: only ops that read a known (placeholder-derived) value
-        self.dependent: set[Value] = set()  # values computed from inputs or parameters
+        self.record_all = record_all  # False: only ops that read a placeholder-derived value
+        # values computed from inputs (and, when tracing, from parameters): what ops are recorded for
+        # (placeholder recorder) and what TracerWarning is about
+        self.dependent: set[Value] = set()
         self._keep: list = []  # op contexts kept alive so ids stay unique while recording
         self.results: dict[Value, Tensor] = {}  # each node output's tensor from the recorded run
 
@@ -58,6 +64,11 @@ class Recorder:
             return None
         value, _, version = entry
         if tensor._version[0] != version:
+            if not self.record_all and value not in self.dependent:
+                # a placeholder graph reads parameters and constants live (an optimizer step between
+                # building and running is seen by the run), so their eager updates are not graph ops
+                self.bind(tensor, value)
+                return value
             value = self._after_inplace(tensor, value)
         return value
 
@@ -65,12 +76,13 @@ class Recorder:
         value = self.lookup(tensor)
         if value is not None:
             return value
-        name, kind = self.names.get(id(tensor), (None, None))
+        name, kind = self.names.get(id(tensor)) or path_of(tensor) or (None, None)
         if name is None and tensor.requires_grad and tensor.grad_fn is None:
             name, kind = "param", PARAM
         if name is not None:
             value = self.graph.add_param(name, tensor, kind)
-            self.dependent.add(value)
+            if self.record_all:
+                self.dependent.add(value)
         else:
             value = self.graph.add_constant(tensor)
         self.bind(tensor, value)
@@ -105,13 +117,25 @@ class Recorder:
             return {k: self.template(v) for k, v in structure.items()}
         return structure
 
-    def _touches_known(self, structure) -> bool:
-        if isinstance(structure, Tensor):
-            return self.lookup(structure) is not None
-        if type(structure) in (tuple, list):
-            return any(self._touches_known(item) for item in structure)
-        if type(structure) is dict:
-            return any(self._touches_known(item) for item in structure.values())
+    def wants(self, structure) -> bool:
+        """Whether an op reading ``structure`` (its arguments) is recorded: always when tracing; for a
+        placeholder graph, only when it reads a placeholder or a value computed from one."""
+        return self.record_all or self._reads_dependent(structure)
+
+    def _reads_dependent(self, items) -> bool:
+        """Whether a tuple/list of arguments holds a dependent tensor (nested containers searched).
+        Runs for every eager op while a placeholder graph is alive, so it is a plain loop."""
+        known, dependent = self.known, self.dependent
+        for item in items:
+            if isinstance(item, Tensor):
+                entry = known.get(id(item))
+                if entry is not None and entry[1] is item and entry[0] in dependent:
+                    return True
+            elif type(item) in (tuple, list):
+                if self._reads_dependent(item):
+                    return True
+            elif type(item) is dict and self._reads_dependent(tuple(item.values())):
+                return True
         return False
 
     # ----------------------------------------------------------------- nodes
@@ -128,7 +152,7 @@ class Recorder:
         self._keep.append(outputs)
 
     def observe(self, op, inputs, outputs) -> None:
-        if self.depth or (not self.record_all and not self._touches_known(inputs)):
+        if self.depth or not self.wants(inputs):
             return
         cls = type(op)
         label = getattr(cls, "label", None) or cls.__name__.lower()
@@ -167,8 +191,7 @@ class Recorder:
 def _record_leaf(fn, label: str, args: tuple, kwargs: dict):
     """Run ``fn(*args, **kwargs)``; while recording, as one node whose inner ops are not recorded."""
     recorder = _ACTIVE[-1] if _ACTIVE else None
-    if recorder is None or recorder.depth or (
-            not recorder.record_all and not recorder._touches_known((args, kwargs))):
+    if recorder is None or recorder.depth or not recorder.wants((args, kwargs)):
         return fn(*args, **kwargs)
     args_t, kwargs_t = recorder.template(args), recorder.template(kwargs)
     recorder.depth += 1

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 
 from ..tensor import Tensor
 from .executor import execute
-from .ir import BUFFER, PARAM, Graph
+from .ir import Graph
+from .module_paths import module_names
 from .recorder import Recorder
 
 
@@ -79,17 +80,6 @@ def _check_outputs(outputs) -> None:
     if isinstance(outputs, (tuple, list)):
         for item in outputs:
             _check_outputs(item)
-
-
-def module_names(module) -> dict[int, tuple[str, str]]:
-    """id(tensor) -> (path, PARAM/BUFFER) for a Module's parameters and buffers."""
-    names: dict[int, tuple[str, str]] = {}
-    if hasattr(module, "named_parameters"):
-        for name, p in module.named_parameters():
-            names[id(p)] = (name, PARAM)
-        for name, b in module.named_buffers():
-            names.setdefault(id(b), (name, BUFFER))
-    return names
 
 
 class GraphModule:

@@ -61,7 +61,7 @@ def test_fusion_makes_one_node_of_an_elementwise_chain_with_equal_values():
     gm = traced(fused_chain, x, b)
     run_passes(gm.graph, ["fusion"])
     assert len(gm.graph.nodes) == 1 and isinstance(gm.graph.nodes[0].fn, FusedElementwise)
-    assert gm.graph.nodes[0].label == "fused[mul+add+relu+sub+tanh+sigmoid]"
+    assert gm.graph.nodes[0].label == "fused[mul, add, relu, sub, tanh, sigmoid]"
     with nf.no_grad():
         np.testing.assert_allclose(gm(x, b).numpy(), fused_chain(x, b).numpy(), rtol=1e-6)
 
@@ -86,7 +86,28 @@ def test_fusion_stops_where_an_intermediate_has_two_readers():
 
     gm = traced(fn, nf.randn(3))
     run_passes(gm.graph, ["fusion"])
-    assert labels(gm.graph) == ["mul", "fused[add+relu+mul]"]
+    assert labels(gm.graph) == ["mul", "fused[add, relu, mul]"]
+
+
+def test_table_after_fusion_names_only_live_values():
+    def fn(x):
+        h = x * 3.0
+        a = h * nf.sigmoid(h)
+        return (a + a).tanh()   # two fused chains: add reads a twice, so it starts the second
+
+    gm = nf.jit.trace(fn, nf.randn(4, 2), passes=("dce", "cse", "fusion"))
+    graph = gm.graph
+    defined = {v.name for v in graph.inputs + graph.params + graph.constants}
+    for node in graph.nodes:
+        read = {v.name for v in node.inputs()}
+        assert read <= defined, f"row {node.name} reads {sorted(read - defined)}, which no row defines"
+        assert [v.name for v in node.outputs] == [node.name]
+        defined.add(node.name)
+    rows = graph.table()
+    fused = [r for r in rows if r[2].startswith("fused[")]
+    assert [r[2] for r in fused] == ["fused[sigmoid, mul]", "fused[add, tanh]"]
+    assert fused[1][3] == f"({fused[0][1]})"   # the second reads the first chain's own output
+    assert rows[-1][3] == f"({fused[1][1]})"
 
 
 def test_fused_kernel_expression_for_the_gpu_template():

@@ -63,16 +63,17 @@ graph = nf.jit.Graph.from_outputs(probabilities)
 print(graph)
 
 # %% [markdown]
-# The table is the graph: the placeholder and the parameters are its inputs, each `call_op` row
-# is an operation with the rows it reads. (The shapes show 1 for the batch: the stand-in value
-# recorded while building.) Now the "session": run it on real data, as many times and with as
-# many batch sizes as you like.
+# The table is the graph: the placeholder and the parameters (named by their path in the model,
+# as `model.named_parameters()` names them) are its inputs, each `call_op` row is an operation
+# with the rows it reads. (The shapes show 1 for the batch: the stand-in value recorded while
+# building.) Now the "session": run it on real data, as many times and with as many batch sizes
+# as you like. Only operations that read a placeholder join the graph; eager code on real
+# tensors, like the comparison on the last line, runs as usual.
 
 # %%
 small = graph.run(probabilities, feed={x: batch})
 large = graph.run(probabilities, feed={x: nf.randn(100, 64)})
 print("5 images ->", tuple(small.shape), "  100 images ->", tuple(large.shape))
-nf.jit.reset_default_graph()   # done with this style: stop recording into the default graph
 print("same as eager:", (small - model(batch).softmax(dim=1)).abs().max().item())
 
 # %% [markdown]

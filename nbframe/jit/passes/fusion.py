@@ -67,7 +67,7 @@ class FusedElementwise:
         self.shape = shape
         self.dtype = np.dtype(dtype)
         self.buffer = None  # a preallocated output array, set by the buffer_reuse pass
-        self.label = "fused[" + "+".join(label for _, label, _ in steps) + "]"
+        self.label = "fused[" + ", ".join(label for _, label, _ in steps) + "]"
         self._expression = None
 
     def __call__(self, *inputs):
@@ -169,6 +169,7 @@ def _build(graph: Graph, group: list[Node]) -> bool:
     fused = Node(graph.unique_name("fused"), None, kernel, kernel.label, tuple(inputs), source=last.source)
     fused.outputs = [out]
     out.node = fused
+    out.name = fused.name  # the value is the fused node's now; its old name was a node that is gone
     members = set(group)
     position = graph.nodes.index(last)
     graph.nodes[position] = fused

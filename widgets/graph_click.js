@@ -5,8 +5,8 @@
 
 const STYLE = `
 .nbframe-graph-click g.node { cursor: pointer; }
-.nbframe-graph-click g.node:hover > :is(polygon, ellipse, path) { stroke-width: 2; }
-.nbframe-graph-click g.node.nbframe-selected > :is(polygon, ellipse, path) { stroke: #e4572e; stroke-width: 3; }
+.nbframe-graph-click g.node:hover :is(polygon, ellipse, path) { stroke-width: 2; }
+.nbframe-graph-click g.node.nbframe-selected :is(polygon, ellipse, path) { stroke: #e4572e; stroke-width: 3; }
 `;
 
 function nodeId(node) {

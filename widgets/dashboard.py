@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 import sys
 import threading
 import time
@@ -69,6 +70,7 @@ class TrainingDashboard:
         self._widget = None
         self._parts: dict = {}
         self._text_stream = text_stream
+        self._display = None  # IPython's DisplayHandle: every output showing this dashboard shares its id
 
     # --- feeding it -------------------------------------------------------------------------------
     def new_run(self, name: str | None = None) -> str:
@@ -124,6 +126,7 @@ class TrainingDashboard:
                 self.current.partial_epoch = getattr(history, "partial_epoch", None)
         self._enable_stop(False)
         self.redraw()
+        self.update_display()
 
     # --- what it shows ---------------------------------------------------------------------------
     def metric_names(self) -> list[str]:
@@ -171,13 +174,20 @@ class TrainingDashboard:
                           log_y=self.log_scale and not higher, x_label="step")
 
     def svg(self) -> str:
-        """All charts side by side in one SVG document (the static fallback)."""
+        """All charts side by side in one SVG document (the static fallback). A chart whose legend
+        needs more room than ``width`` x ``height`` is wider or taller; the picture fits them all."""
         charts = [self.chart(name) for name in self.metric_names()] or [self.chart("loss")]
-        total = self.width * len(charts)
-        inner = "".join(f'<g transform="translate({k * self.width},0)">{_strip_root(c)}</g>'
-                        for k, c in enumerate(charts))
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{self.height}" '
-                f'viewBox="0 0 {total} {self.height}" font-family="sans-serif" font-size="10">{inner}</svg>')
+        sizes = [_size(chart) for chart in charts]
+        tallest = max(height for _, height in sizes)
+        inner, total = [], 0.0
+        for chart, (width, height) in zip(charts, sizes):  # bottoms aligned: the x axes line up
+            inner.append(f'<g transform="translate({_number(total)},{_number(tallest - height)})">'
+                         f'{_strip_root(chart)}</g>')
+            total += width
+        total, tallest = _number(total), _number(tallest)
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{tallest}" '
+                f'viewBox="0 0 {total} {tallest}" font-family="sans-serif" font-size="10">'
+                f'{"".join(inner)}</svg>')
 
     def status(self) -> str:
         """One line: run, epoch, step, samples/s, ETA, best epoch (also the text progress line)."""
@@ -273,6 +283,27 @@ class TrainingDashboard:
 
             display(self)
 
+    def _ipython_display_(self) -> None:
+        """Show the dashboard under one display id, so ``update_display`` can refresh the stored copy."""
+        from IPython.display import display
+
+        if self._display is None:
+            self._display = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        else:
+            self._display.display(self._repr_mimebundle_(), raw=True)
+
+    def update_display(self) -> None:
+        """Refresh every output showing this dashboard with the current pictures (``fit`` calls it when a
+        run ends, however it ends).
+
+        The widget view only lives in a running frontend; a saved notebook keeps the output's static
+        ``image/svg+xml`` and text, which the widget updates in place never touch. Republishing the same
+        view with the new fallback (``update_display_data``) replaces them, so nbconvert, GitHub and a
+        notebook reopened without its kernel show the final curves rather than the first, empty chart.
+        """
+        if self._display is not None:
+            self._display.update(self._repr_mimebundle_(), raw=True)
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = {"image/svg+xml": self.svg(), "text/plain": self.status()}
         try:
@@ -300,10 +331,14 @@ def history_picture(history) -> HistoryPicture:
     """Draw an ``nbframe.train.History`` as the dashboard would have shown it."""
     dash = TrainingDashboard(throttle=float("inf"), text_stream=_Discard())
     dash.new_run(history.run)
+    ended: dict[int, float] = {}  # epoch -> the step it ended at
     for row in history.steps:
         dash.log(row["step"], **{k: v for k, v in row.items() if k not in ("step", "epoch", "lr")})
+        if "epoch" in row:
+            ended[int(row["epoch"])] = row["step"]
     for row in history.epochs:
         dash.log_epoch(int(row["epoch"]), **{k: v for k, v in row.items() if k != "epoch"})
+    dash.current.epoch_end_step.update(ended)  # each epoch's values drawn where it ended, as live
     dash.current.finished = history.stopped or "done"
     dash.current.partial_epoch = getattr(history, "partial_epoch", None)
     return HistoryPicture(dash.svg(), repr(history))
@@ -327,6 +362,16 @@ def _thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tu
         chunk = points[int(k * size):int((k + 1) * size)] or [points[-1]]
         out.append((chunk[-1][0], sum(p[1] for p in chunk) / len(chunk)))
     return out
+
+
+def _size(svg: str) -> tuple[float, float]:
+    """The width and height a chart's root ``<svg>`` element declares."""
+    root = svg[:svg.index(">")]
+    return tuple(float(re.search(rf' {name}="([0-9.]+)"', root).group(1)) for name in ("width", "height"))
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 1):g}"
 
 
 def _strip_root(svg: str) -> str:

@@ -100,6 +100,55 @@ def _tick_labels(ticks: Sequence[float], step: float) -> list[str]:
     return labels
 
 
+_LEGEND_KEY, _LEGEND_GAP, _LEGEND_ROW = 20, 12, 13  # px: the line sample + its gap, between entries, row
+# Advance widths of sans-serif glyphs at font-size 10 (the wider of Arial and DejaVu Sans, rounded up): legend
+# layout needs a text's width without a font engine, and a generous guess only costs some space.
+_NARROW, _MEDIUM, _WIDE = "iljI.,:;'|!()[] ", "frt-*/", "mwMW@%"
+
+
+def text_width(text: str, bold: bool = False) -> float:
+    """About how wide ``text`` is drawn at font-size 10 in px (rounded up, never less than it is)."""
+    width = 0.0
+    for char in text:
+        if char in _NARROW:
+            width += 3.2
+        elif char in _MEDIUM:
+            width += 4.0
+        elif char in _WIDE:
+            width += 10.0
+        elif char in "+=<>~#&":
+            width += 8.4
+        elif char.isupper():
+            width += 7.8
+        else:  # lower case, digits
+            width += 6.4
+    return round(width * (1.1 if bold else 1.0), 1)
+
+
+def _root(width: float, height: float) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">')
+
+
+def _legend(entries: Sequence[Series], start: float, width: float) -> tuple[list[list[str]], int]:
+    """Legend entries laid out in rows from ``start`` on the title line, wrapping at ``width``; returns the
+    rows' SVG and the number of rows (at least 1)."""
+    rows: list[list[str]] = [[]]
+    x = start
+    for s in entries:
+        size = _LEGEND_KEY + text_width(s.name)
+        if x > 2 and x + size > width - 2:  # does not fit on this row: start the next one at the left
+            rows.append([])
+            x = 2
+        y = 11 + _LEGEND_ROW * (len(rows) - 1)
+        dash = ' stroke-dasharray="5,3"' if s.dash else ""
+        rows[-1].append(f'<g class="legend"><line x1="{x}" y1="{y}" x2="{x + 16}" y2="{y}" '
+                        f'stroke="{s.color}" stroke-width="2"{dash}/><text x="{x + _LEGEND_KEY}" y="{y + 3}">'
+                        f'{escape(s.name)}</text></g>')
+        x = round(x + size + _LEGEND_GAP, 1)
+    return rows, len(rows)
+
+
 def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200, title: str = "",
                log_y: bool = False, x_label: str = "") -> str:
     """An SVG line chart: one ``<polyline class="series">`` per series with points, axes, ticks, a legend."""
@@ -107,9 +156,7 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
     kept = [(s, _finite(s.points, log_y)) for s in series]
     xs = [x for _, pts in kept for x, _ in pts]
     ys = [y for _, pts in kept for _, y in pts]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
+    parts = [_root(width, height), f'<rect width="{width}" height="{height}" fill="white"/>',
              f'<text x="{left}" y="14" font-weight="bold">{escape(title)}</text>']
     if not xs:
         parts.append(_note(width, height, "no data yet"))
@@ -126,6 +173,15 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
     y_ticks = _ticks(y0, y1, y_step)
     y_labels = [_number(10 ** t) for t in y_ticks] if log_y else _tick_labels(y_ticks, y_step)
     left = max(left, 8 + _CHAR_W * max(map(len, y_labels)))  # room for the widest y label
+    # The legend sits above the plot, after the title and wrapped into as many rows as it needs, so
+    # it never covers a curve and no name is cut: each extra row makes the picture one row taller
+    # (the plot keeps its size), and a name wider than the picture widens it.
+    entries = [s for s, pts in kept if pts and s.opacity >= 0.5]
+    width = max(width, *(2 + _LEGEND_KEY + text_width(s.name) + 2 for s in entries), 0)
+    legend, rows = _legend(entries, start=left + text_width(title, bold=True) + 16, width=width)
+    top, height = top + _LEGEND_ROW * (rows - 1), height + _LEGEND_ROW * (rows - 1)
+    parts[0] = _root(width, height)
+    parts[1] = f'<rect width="{width}" height="{height}" fill="white"/>'
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
@@ -167,14 +223,8 @@ def line_chart(series: Sequence[Series], *, width: int = 360, height: int = 200,
                          f'y="{round(qy - 3.5, 1)}" width="7" height="7" fill="white" stroke="{s.color}" '
                          f'stroke-width="1.5"><title>partial epoch (stopped): {_number(s.partial[1])} at '
                          f'{_number(s.partial[0])}</title></rect>')
-    # The legend runs along the title line, so it never covers a curve.
-    legend_x = left + 7 * len(title) + 16
-    for s in (s for s, pts in kept if pts and s.opacity >= 0.5):
-        dash = ' stroke-dasharray="5,3"' if s.dash else ""
-        parts.append(f'<g class="legend"><line x1="{legend_x}" y1="11" x2="{legend_x + 16}" y2="11" '
-                     f'stroke="{s.color}" stroke-width="2"{dash}/>'
-                     f'<text x="{legend_x + 20}" y="14">{escape(s.name)}</text></g>')
-        legend_x += 28 + 6 * len(s.name)
+    for row in legend:
+        parts.extend(row)
     return "".join(parts) + "</svg>"
 
 

@@ -182,3 +182,15 @@ def test_a_stop_mid_epoch_leaves_a_partial_epoch_that_is_never_the_best(blobs, m
 def test_a_stop_on_an_epochs_last_step_leaves_a_whole_epoch(blobs, mlp):
     history = nf.fit(mlp, blobs, epochs=4, progress=_PressStop(at=8))
     assert history.partial_epoch is None and len(history.epochs) == 1
+
+
+def test_history_plot_draws_each_epochs_values_at_the_step_that_epoch_ended(blobs, mlp):
+    import xml.etree.ElementTree as ET
+
+    history = nf.fit(mlp, blobs, val=(blobs[0][:64], blobs[1][:64]), epochs=3, batch_size=64, progress=None)
+    lines = {line.get("data-name"): [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+             for line in ET.fromstring(history.plot().svg).iter("{http://www.w3.org/2000/svg}polyline")}
+    steps_x = [x for x, _ in lines["loss (step)"]]  # steps 1..12, four per epoch
+    ends = [steps_x[3], steps_x[7], steps_x[11]]
+    for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert [x for x, _ in lines[name]] == ends, name

@@ -219,3 +219,56 @@ def test_the_stop_buttons_comm_is_pinned_to_one_subshell_per_kernel():
     assert all(_route_to_subshell(comm) for comm in comms)
     assert manager.made == ["sub0"] and [c._reply_subshell_id for c in comms] == ["sub0", "sub0"]
     assert not _route_to_subshell(SimpleNamespace(kernel=SimpleNamespace(shell_channel_thread=None)))
+
+
+def _charts(svg: str) -> list[tuple[ET.Element, float, float]]:
+    """Each chart group of a dashboard picture with its (x, y) translation."""
+    root = ET.fromstring(svg)
+    return [(g, *map(float, g.get("transform")[len("translate("):-1].split(",")))
+            for g in root if g.tag == f"{SVG}g"]
+
+
+def _legend_entries(chart: ET.Element, dx: float = 0, dy: float = 0) -> list[tuple[str, float, float]]:
+    """(text, x, baseline y) of every legend label of one chart, shifted by (dx, dy)."""
+    texts = [g.find(f"{SVG}text") for g in chart if g.get("class") == "legend"]
+    return [(t.text, dx + float(t.get("x")), dy + float(t.get("y"))) for t in texts]
+
+
+def test_legends_show_every_long_run_name_in_full_inside_the_picture_and_above_the_curves():
+    from nbframe.widgets.svg import text_width
+
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    names = ["SGD + momentum 0.9", "Adam, lr=3e-4 with warm-up", "RMSprop (centered)"]
+    for k, name in enumerate(names):
+        dash.new_run(name)
+        for epoch in (1, 2):
+            dash.log(epoch * 10, loss=1.0 / (epoch + k), accuracy=0.5 + 0.1 * epoch)
+            dash.log_epoch(epoch, loss=1.0 / (epoch + k), val_loss=1.2 / (epoch + k), accuracy=0.6)
+    svg = dash.svg()
+    width = float(ET.fromstring(svg).get("width"))
+    (loss, x0, y0), (accuracy, x1, y1) = _charts(svg)
+    entries = _legend_entries(loss, x0, y0)
+    expected = {f"{name}: {metric}" for name in names for metric in ("loss", "val_loss")}
+    assert {text for text, _, _ in entries} == expected
+    assert all(x + text_width(text) <= x1 for text, x, _ in entries)  # inside its own chart
+    assert all(x + text_width(text) <= width for text, x, _ in _legend_entries(accuracy, x1, y1))
+    assert len({y for _, _, y in entries}) > 1  # wrapped onto several rows rather than cut
+    for chart in (loss, accuracy):  # every label above the plot area, every curve inside it
+        plot_top = min(float(line.get("y1")) for axes in chart if axes.get("class") == "axes"
+                       for line in axes)
+        curves = [float(p.split(",")[1]) for line in chart.iter(f"{SVG}polyline")
+                  for p in line.get("points").split()]
+        assert all(y <= plot_top for _, _, y in _legend_entries(chart)) and min(curves) >= plot_top
+    axes_bottom = {dy + float(line.get("y1")) for chart, _, dy in _charts(svg) for axes in chart
+                   if axes.get("class") == "axes" for line in axes[:1]}
+    assert len(axes_bottom) == 1  # the charts' x axes line up
+
+
+def test_a_legend_name_wider_than_the_chart_widens_the_chart():
+    from nbframe.widgets.svg import text_width
+
+    name = "a very long experiment name that no 200 px chart could ever hold on one line"
+    svg = line_chart([Series(name, [(1, 1.0), (2, 0.5)])], width=200)
+    width = float(ET.fromstring(svg).get("width"))
+    [(text, x, _)] = _legend_entries(ET.fromstring(svg))
+    assert text == name and width > 200 and x + text_width(name) <= width

@@ -130,8 +130,7 @@ for epoch in range(1, 9):
         dashboard.log(step, loss=loss.item())
     val_loss, val_accuracy = evaluate(model, val_loader)
     dashboard.log_epoch(epoch, val_loss=val_loss, val_accuracy=val_accuracy)
-dashboard.finish()
-dashboard          # the finished dashboard again (the one above was the live view)
+dashboard.finish()  # the picture above becomes the finished one (also in a saved notebook)
 
 # %%
 print(f"by hand, after 8 epochs: validation accuracy {val_accuracy:.1%}")
@@ -172,7 +171,6 @@ for name, make_optimizer in [
     model = fresh_model()
     runs[name] = nf.fit(model, train_loader, val=val_loader, epochs=6, optimizer=make_optimizer(model.parameters()),
                         progress=comparison, run=name)
-comparison         # all three runs, overlaid
 
 # %%
 for name, run in runs.items():

@@ -45,6 +45,15 @@ def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor
     return triu(creation.full((sz, sz), float("-inf"), dtype=dtype, device=device), diagonal=1)
 
 
+def _layer_norm(d_model: int, eps: float, bias: bool, factory: dict) -> LayerNorm:
+    return LayerNorm(d_model, eps=eps, bias=bias, **factory)
+
+
+def _clones(layer: Module, num_layers: int) -> ModuleList:
+    """``num_layers`` independent deep copies of ``layer`` (each stack trains its own weights)."""
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+
+
 def _seq_len(x: Tensor, batch_first: bool) -> int:
     return x.shape[0] if x.dim() == 2 else x.shape[1 if batch_first else 0]
 
@@ -69,11 +78,21 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
 class _FeedForwardBlocks(Module):
     """What both layers share: the feed-forward block, its activation, and pre/post-norm residuals."""
 
-    def _init_feedforward(self, d_model: int, dim_feedforward: int, dropout: float, bias: bool,
-                          factory: dict) -> None:
+    def _init_blocks(self, residual_blocks: int, d_model: int, dim_feedforward: int, dropout: float,
+                     activation, layer_norm_eps: float, norm_first: bool, bias: bool, factory: dict) -> None:
+        """The feed-forward block, then ``norm1..normN`` and ``dropout1..dropoutN`` (one per residual block).
+
+        Submodules are registered in PyTorch's order, so ``state_dict`` keys and the repr match its layers.
+        """
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.norm_first = norm_first
+        for i in range(1, residual_blocks + 1):
+            setattr(self, f"norm{i}", _layer_norm(d_model, layer_norm_eps, bias, factory))
+        for i in range(1, residual_blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self._set_activation(activation)
 
     def _set_activation(self, activation) -> None:
         activation = _activation(activation)
@@ -112,13 +131,8 @@ class TransformerEncoderLayer(_FeedForwardBlocks):
         factory = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **factory)
-        self._init_feedforward(d_model, dim_feedforward, dropout, bias, factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self._set_activation(activation)
+        self._init_blocks(2, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias,
+                          factory)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
@@ -154,15 +168,8 @@ class TransformerDecoderLayer(_FeedForwardBlocks):
                                             bias=bias, **factory)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first,
                                                  bias=bias, **factory)
-        self._init_feedforward(d_model, dim_feedforward, dropout, bias, factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self._set_activation(activation)
+        self._init_blocks(3, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias,
+                          factory)
 
     def forward(
         self,
@@ -197,7 +204,7 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
@@ -220,7 +227,7 @@ class TransformerDecoder(Module):
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
                  norm: Module | None = None) -> None:
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
 
@@ -276,13 +283,13 @@ class Transformer(Module):
         else:
             self.encoder = TransformerEncoder(TransformerEncoderLayer(*layer_args, **factory),
                                               num_encoder_layers,
-                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+                                              _layer_norm(d_model, layer_norm_eps, bias, factory))
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             self.decoder = TransformerDecoder(TransformerDecoderLayer(*layer_args, **factory),
                                               num_decoder_layers,
-                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+                                              _layer_norm(d_model, layer_norm_eps, bias, factory))
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead

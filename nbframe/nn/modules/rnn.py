@@ -329,6 +329,14 @@ def _check_hidden(hx: Tensor, expected: tuple, message: str) -> None:
         raise RuntimeError(message.format(expected, list(hx.shape)))
 
 
+def _reject_extra_arguments(cls: str, kwargs: dict) -> None:
+    """``RNN`` and ``GRU`` take ``**kwargs`` only to refuse ``proj_size`` with PyTorch's message."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if kwargs:
+        raise TypeError(f"{cls}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+
+
 class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ``relu``)."""
 
@@ -346,10 +354,7 @@ class RNN(RNNBase):
         dtype=None,
         **kwargs,
     ) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(f"RNN.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        _reject_extra_arguments("RNN", kwargs)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
@@ -394,10 +399,7 @@ class GRU(RNNBase):
         dtype=None,
         **kwargs,
     ) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(f"GRU.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        _reject_extra_arguments("GRU", kwargs)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)
 

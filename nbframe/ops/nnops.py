@@ -351,42 +351,35 @@ def _softmax_dim(dim, ndim: int, op: str) -> int:
     return dim % n
 
 
-class Softmax(Op):
+class _SoftmaxOp(Op):
+    """Softmax or log-softmax along ``dim`` (``_log`` says which); backward needs only the output."""
+
+    _log = False
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _softmax(as_floating(x), dim, ctx._log)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        formula = _log_softmax_backward if ctx._log else _softmax_backward
+        if _graph_mode():
+            return formula(TENSOR_MATH, grad, y, ctx.dim), None
+        gx = formula(array_math(y.array), grad.array, y.array, ctx.dim)
+        return _grad_result(gx, y.array), None
+
+
+class Softmax(_SoftmaxOp):
     label = "softmax"
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = _softmax(as_floating(x), dim, False)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
 
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        if _graph_mode():
-            return _softmax_backward(TENSOR_MATH, grad, y, ctx.dim), None
-        gx = _softmax_backward(array_math(y.array), grad.array, y.array, ctx.dim)
-        return _grad_result(gx, y.array), None
-
-
-class LogSoftmax(Op):
+class LogSoftmax(_SoftmaxOp):
     label = "log_softmax"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = _softmax(as_floating(x), dim, True)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        if _graph_mode():
-            return _log_softmax_backward(TENSOR_MATH, grad, y, ctx.dim), None
-        gx = _log_softmax_backward(array_math(y.array), grad.array, y.array, ctx.dim)
-        return _grad_result(gx, y.array), None
+    _log = True
 
 
 def _softmax(x, dim: int, log: bool):

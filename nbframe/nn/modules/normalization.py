@@ -12,6 +12,25 @@ from ..parameter import Parameter
 __all__ = ["LayerNorm", "GroupNorm"]
 
 
+def _init_affine(module: Module, affine: bool, bias: bool, shape: tuple, device, dtype) -> None:
+    """Register ``weight`` and ``bias`` of ``shape``; None unless ``affine`` (``bias`` also unless ``bias``).
+
+    Shared by LayerNorm, GroupNorm and BatchNorm; ``_reset_affine`` gives them their identity values.
+    """
+    weight = Parameter(creation.empty(*shape, device=device, dtype=dtype)) if affine else None
+    shift = Parameter(creation.empty(*shape, device=device, dtype=dtype)) if affine and bias else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", shift)
+
+
+def _reset_affine(module: Module) -> None:
+    """``weight`` to ones and ``bias`` to zeros, where the module has them: the identity transform."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalise over the last ``len(normalized_shape)`` dims; ``weight`` (ones), ``bias`` (zeros)."""
 
@@ -29,22 +48,11 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(*shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, elementwise_affine, bias, shape, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -80,22 +88,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, affine, bias, (num_channels,), device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

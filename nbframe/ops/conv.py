@@ -63,6 +63,7 @@ def _output_grad_matrix(gy, groups: int, batch_last: bool):
 
 
 def _output_size(in_hw: tuple, kernel: tuple, geo: ConvGeometry) -> tuple:
+    """``(OH, OW)``: how many windows of the dilated ``kernel`` fit, ``stride`` apart, in the padded input."""
     top, bottom, left, right = geo.padding
     padded = (in_hw[0] + top + bottom, in_hw[1] + left + right)
     return tuple((p - d * (k - 1) - 1) // s + 1
@@ -212,8 +213,7 @@ class Fold(Op):
         n, c, h, w = out_shape
         (kh, kw), (top, bottom, left, right) = kernel, geo.padding
         hp, wp = h + top + bottom, w + left + right
-        oh = (hp - geo.dilation[0] * (kh - 1) - 1) // geo.stride[0] + 1
-        ow = (wp - geo.dilation[1] * (kw - 1) - 1) // geo.stride[1] + 1
+        oh, ow = _output_size((h, w), kernel, geo)
         out = cpu.col2im(cols.reshape(n, c, kh, kw, oh, ow), (n, c, hp, wp), geo.stride, geo.dilation)
         return out[:, :, top:top + h, left:left + w]
 
@@ -430,8 +430,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     n, ckk, length = x.shape
-    blocks = [(s + 2 * geo.padding[2 * i] - geo.dilation[i] * (kernel[i] - 1) - 1) // geo.stride[i] + 1
-              for i, s in enumerate(size)]
+    blocks = _output_size(size, kernel, geo)
     if ckk % (kernel[0] * kernel[1]):
         raise RuntimeError(f"fold: Expected size of input's dimension 1 to be divisible by the product of "
                            f"kernel_size, but got input.size(1)={ckk} and kernel_size={kernel}")

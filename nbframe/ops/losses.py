@@ -390,12 +390,18 @@ class KlDivLoss(_PointwiseLoss):
 
 
 # ----------------------------------------------------------------- the functions (nn.functional's names)
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's legacy ``size_average``/``reduce`` pair folded into ``reduction`` (loss modules use it)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
 def _reduction(size_average, reduce, reduction: str, op: str, extra: tuple = ()) -> str:
-    """PyTorch's legacy ``size_average``/``reduce`` pair folded into ``reduction``."""
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    """The legacy pair folded into ``reduction``, which is then checked for ``op``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction, op, extra)
     return reduction
 

@@ -6,6 +6,7 @@ they move with ``.to(device)`` and appear in ``state_dict``.
 
 from __future__ import annotations
 
+from ...ops.losses import _legacy_reduction
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
@@ -21,14 +22,6 @@ __all__ = [
     "BCEWithLogitsLoss",
     "KLDivLoss",
 ]
-
-
-def _legacy_reduction(size_average, reduce, reduction: str) -> str:
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return "none" if not reduce else ("mean" if size_average else "sum")
 
 
 class _Loss(Module):

@@ -72,8 +72,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, given)
         else:
             _add_to_buffer(buffers, fn, root._output_nr, grad)
-    ready = [fn for fn, count in dependencies.items() if count == 0]
-    ready.reverse()
+    if len(roots) == 1 and roots[0].grad_fn is not None:
+        ready = [roots[0].grad_fn]  # one root (loss.backward()): nothing else can start, skip the scan
+    else:
+        ready = [fn for fn, count in dependencies.items() if count == 0]
+        ready.reverse()
 
     prev = _state.enabled
     _state.enabled = create_graph

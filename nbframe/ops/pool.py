@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import cpu, get_array_module
-from .conv import ntuple
+from .conv import col2im_unpadded, ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]
 
@@ -232,13 +232,11 @@ class AvgPool2dAdjoint(Op):
     @staticmethod
     def forward(ctx, grad, win, divisor, in_shape):
         ctx.win, ctx.divisor = win, divisor
-        n, c, h, w = in_shape
+        n, c = in_shape[:2]
         (kh, kw), (oh, ow) = win.kernel, win.out
-        top, bottom, left, right = win.sides
         share = (grad / divisor)[:, :, None, None]
         spread = get_array_module(grad).broadcast_to(share, (n, c, kh, kw, oh, ow))
-        out = cpu.col2im(spread, (n, c, h + top + bottom, w + left + right), win.stride, (1, 1))
-        return out[:, :, top:top + h, left:left + w]
+        return col2im_unpadded(spread, in_shape, win.sides, win.stride, (1, 1))
 
     @staticmethod
     def backward(ctx, grad):

@@ -808,13 +808,16 @@ class Maximum(Op):
     def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
         av, bv = getattr(a, "array", a), getattr(b, "array", b)
-        xp = get_array_module(grad.array)
-        # a's share of the gradient: 1 where a wins, 1/2 at ties, 0 where b wins.
-        share = (getattr(xp, cls.wins)(av, bv) + (av == bv) * 0.5).astype(grad.array.dtype, copy=False)
+        share = cls._share(get_array_module(grad.array), av, bv).astype(grad.array.dtype, copy=False)
         sa, sb = ctx.shapes
         ga = sum_to(_times(grad, share), sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(_times(grad, 1 - share), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @classmethod
+    def _share(cls, xp, av, bv):
+        """a's share of the gradient: 1 where a wins, 1/2 at ties, 0 where b wins."""
+        return getattr(xp, cls.wins)(av, bv) + (av == bv) * 0.5
 
 
 class Minimum(Maximum):
@@ -829,16 +832,9 @@ class Fmax(Maximum):
     fn, wins = "fmax", "greater"
 
     @classmethod
-    def backward(cls, ctx, grad):
-        a, b = ctx.saved_tensors
-        av, bv = a.array, getattr(b, "array", b)
-        xp = get_array_module(av)
-        # The gradient goes to whichever input the result came from (a on ties and when b is NaN).
-        from_a = (getattr(xp, cls.wins)(av, bv) | (av == bv) | xp.isnan(bv)).astype(grad.array.dtype)
-        sa, sb = ctx.shapes
-        ga = sum_to(_times(grad, from_a), sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to(_times(grad, 1 - from_a), sb) if ctx.needs_input_grad[1] else None
-        return ga, gb
+    def _share(cls, xp, av, bv):
+        """All of it to whichever input the result came from (a on ties and when b is NaN)."""
+        return getattr(xp, cls.wins)(av, bv) | (av == bv) | xp.isnan(bv)
 
 
 class Fmin(Fmax):

@@ -1,7 +1,9 @@
 """Training callbacks: hooks ``fit`` calls at the start and end of the run, of each epoch and each step.
 
 Each hook gets the ``Trainer`` (model, optimizer, history, ``stop_training``);
-setting ``trainer.stop_training = True`` ends the run after the current step.
+setting ``trainer.stop_training = True`` ends the run after the current step. An epoch cut short
+goes to ``on_partial_epoch``, never ``on_epoch_end``, so early stopping and checkpoints only ever
+judge whole epochs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class Callback:
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         pass
+
+    def on_partial_epoch(self, trainer, epoch: int, logs: dict[str, float]) -> None:
+        """Instead of ``on_epoch_end`` for an epoch a stop, an interrupt or an error cut short: ``logs``
+        average the steps that ran (no validation values). Called before ``on_fit_end``."""
 
     def on_fit_end(self, trainer) -> None:
         pass
@@ -152,11 +158,17 @@ class LRScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch (flushed each time, so a crash keeps the epochs done)."""
+    """Write one CSV row per epoch, flushed each time, so a crash keeps the epochs done.
+
+    The last column, ``partial``, is ``False`` for a whole epoch and ``True`` for one a stop, an
+    interrupt or an error cut short (written as the run ends: its values average the steps that
+    ran, without validation values) — the rows match ``History.epochs`` and ``History.partial_epoch``.
+    The columns are the first row's; ``append=True`` keeps an existing file's header.
+    """
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
-        self._file, self._writer, self._columns = None, None, None
+        self._file, self._columns = None, None
 
     def on_fit_start(self, trainer) -> None:
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
@@ -167,11 +179,19 @@ class CSVLogger(Callback):
                 self._columns = next(csv.reader(existing, delimiter=self.separator), None)
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
-        row = {"epoch": epoch, **logs}
+        self._write({"epoch": epoch, **logs, "partial": False})
+
+    def on_partial_epoch(self, trainer, epoch: int, logs: dict[str, float]) -> None:
+        self._write({"epoch": epoch, **logs, "partial": True})
+
+    def _write(self, row: dict[str, Any]) -> None:
+        if self._file is None:
+            return
+        writer = csv.writer(self._file, delimiter=self.separator)
         if self._columns is None:
             self._columns = list(row)
-            csv.writer(self._file, delimiter=self.separator).writerow(self._columns)
-        csv.writer(self._file, delimiter=self.separator).writerow([row.get(k, "") for k in self._columns])
+            writer.writerow(self._columns)
+        writer.writerow([row.get(k, "") for k in self._columns])
         self._file.flush()
 
     def on_fit_end(self, trainer) -> None:
@@ -185,9 +205,9 @@ class LambdaCallback(Callback):
 
     def __init__(self, on_fit_start: Callable | None = None, on_epoch_start: Callable | None = None,
                  on_step_end: Callable | None = None, on_epoch_end: Callable | None = None,
-                 on_fit_end: Callable | None = None) -> None:
+                 on_partial_epoch: Callable | None = None, on_fit_end: Callable | None = None) -> None:
         for name, function in (("on_fit_start", on_fit_start), ("on_epoch_start", on_epoch_start),
                                ("on_step_end", on_step_end), ("on_epoch_end", on_epoch_end),
-                               ("on_fit_end", on_fit_end)):
+                               ("on_partial_epoch", on_partial_epoch), ("on_fit_end", on_fit_end)):
             if function is not None:
                 setattr(self, name, function)

@@ -3,7 +3,9 @@
 Stopping (the dashboard's Stop button, Ctrl-C / the kernel's interrupt, a
 callback) always ends the run *between* steps: while ``fit`` runs, SIGINT only
 raises a flag that the loop checks after each step, so an optimiser step is
-never cut in half and model, optimiser and ``History`` stay consistent.
+never cut in half and model, optimiser and ``History`` stay consistent. An epoch cut short (by a
+stop, a second Ctrl-C that really interrupts, or an error) still gets its row, marked partial, in
+``History`` and in every callback's ``on_partial_epoch`` (``CSVLogger`` writes it) before the run ends.
 """
 
 from __future__ import annotations
@@ -84,29 +86,33 @@ def fit(model, train, val=None, epochs: int = 1, optimizer: str | Any = "adam", 
     with _InterruptFlag() as interrupt:
         for callback in callbacks:
             callback.on_fit_start(trainer)
+        epoch, open_epoch = 0, None  # open_epoch: the steps of an epoch that has no row yet
         try:
             for epoch in range(1, epochs + 1):
                 trainer.epoch = epoch
                 for callback in callbacks:
                     callback.on_epoch_start(trainer, epoch)
-                sums, count, complete = _train_epoch(trainer, train_batches, loss_fn, metric_fns, device,
-                                                     callbacks, reporter, interrupt)
-                if count == 0:  # stopped before the epoch's first step finished: no epoch row
-                    break
-                logs = {name: total / count for name, total in sums.items()}
-                if not complete:  # stopped mid-epoch: a partial row, never the best, no on_epoch_end
-                    history.log_epoch({"epoch": epoch, **logs}, partial=True)
-                    reporter.epoch(epoch, logs)  # finish() reads history.partial_epoch
-                    break
+                open_epoch = _EpochTotals()
+                whole = _train_epoch(trainer, train_batches, open_epoch, loss_fn, metric_fns, device,
+                                     callbacks, reporter, interrupt)
+                if not whole or not open_epoch.count:
+                    break  # stopped mid-epoch: the finally block writes its partial row (no data: no row)
+                logs = open_epoch.means()
                 if val_batches is not None:
                     logs.update(evaluate(model, val_batches, loss_fn, metric_fns, device, prefix="val_"))
                 history.log_epoch({"epoch": epoch, **logs})
+                open_epoch = None
                 reporter.epoch(epoch, logs)
                 for callback in callbacks:
                     callback.on_epoch_end(trainer, epoch, logs)
                 if trainer.stop_training:
                     break
+        except BaseException as error:  # Ctrl-C twice, or an error: say so, keep what ran, re-raise
+            trainer.stop(type(error).__name__)
+            raise
         finally:
+            if open_epoch is not None and open_epoch.count:
+                _end_partial_epoch(trainer, epoch, open_epoch.means(), callbacks, reporter)
             history.stopped = trainer.stop_reason
             for callback in callbacks:
                 callback.on_fit_end(trainer)
@@ -114,13 +120,48 @@ def fit(model, train, val=None, epochs: int = 1, optimizer: str | Any = "adam", 
     return history
 
 
-def _train_epoch(trainer: Trainer, batches, loss_fn, metric_fns, device, callbacks, reporter, interrupt):
-    """One pass over the data; returns per-sample sums of loss and metrics, the sample count, and
-    whether every batch ran (False when a stop cut the epoch short)."""
+def _end_partial_epoch(trainer: Trainer, epoch: int, logs: dict[str, float], callbacks, reporter) -> None:
+    """An epoch cut short (stop, interrupt, error): its row averages the steps that ran, is marked partial
+    in ``History`` (never the best epoch), and goes to ``on_partial_epoch`` instead of ``on_epoch_end``
+    (no validation, no early stopping or checkpoint on half an epoch). A stop before the epoch's first
+    step finished leaves no row."""
+    trainer.history.log_epoch({"epoch": epoch, **logs}, partial=True)
+    reporter.epoch(epoch, logs)  # finish() reads history.partial_epoch
+    for callback in callbacks:
+        callback.on_partial_epoch(trainer, epoch, logs)
+
+
+class _EpochTotals:
+    """The steps of one epoch so far: ``(values, batch size)`` each, added in one append (an interrupt
+    can't leave them half-counted)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[dict[str, float], int]] = []
+
+    def add(self, values: dict[str, float], samples: int) -> None:
+        self.steps.append((values, samples))
+
+    @property
+    def count(self) -> int:
+        """Samples seen so far."""
+        return sum(samples for _, samples in self.steps)
+
+    def means(self) -> dict[str, float]:
+        """Per-sample means of every value over the steps that ran."""
+        sums: dict[str, float] = {}
+        for values, samples in self.steps:
+            for name, number in values.items():
+                sums[name] = sums.get(name, 0.0) + number * samples
+        count = self.count
+        return {name: total / count for name, total in sums.items()}
+
+
+def _train_epoch(trainer: Trainer, batches, totals: _EpochTotals, loss_fn, metric_fns, device, callbacks,
+                 reporter, interrupt) -> bool:
+    """One pass over the data, each step's values added to ``totals``; False when a stop cut it short."""
     model, optimizer = trainer.model, trainer.optimizer
     model.train()
-    sums: dict[str, float] = {}
-    count = ran = 0
+    ran = 0
     for inputs, target in batches:
         inputs, target = _to(inputs, device), _to(target, device)
         optimizer.zero_grad()
@@ -132,9 +173,7 @@ def _train_epoch(trainer: Trainer, batches, loss_fn, metric_fns, device, callbac
         n = _batch_size(inputs)
         logs = {"loss": float(value.item())}
         logs.update({name: float(fn(output, target)) for name, fn in metric_fns.items()})
-        for name, number in logs.items():
-            sums[name] = sums.get(name, 0.0) + number * n
-        count += n
+        totals.add(logs, n)
         lr = optimizer.param_groups[0].get("lr")
         trainer.history.log_step({"step": trainer.step, "epoch": trainer.epoch, **logs,
                                   **({"lr": float(lr)} if lr is not None else {})})
@@ -147,8 +186,8 @@ def _train_epoch(trainer: Trainer, batches, loss_fn, metric_fns, device, callbac
             trainer.stop("stop button")
         ran += 1
         if trainer.stop_training:  # a stop on the last batch still leaves a whole epoch
-            return sums, count, ran == _length(batches)
-    return sums, count, True
+            return ran == _length(batches)
+    return True
 
 
 def evaluate(model, batches, loss_fn, metric_fns: dict[str, Callable], device=None, prefix: str = "") -> dict:

@@ -10,8 +10,10 @@ class History:
 
     ``history.history`` is Keras' view: each per-epoch metric as a list.
     ``stopped`` says why training ended early (``"stop button"``, ``"KeyboardInterrupt"``,
-    ``"EarlyStopping"``), or is None when every epoch ran. ``partial_epoch`` is the number of the last
-    epoch when a stop cut it short (its row averages the steps that ran; it is never the best epoch).
+    ``"EarlyStopping"``, or an exception's name such as ``"ValueError"`` when one ended it), or is None
+    when every epoch ran. ``partial_epoch`` is the number of the last epoch when a stop, an interrupt or
+    an error cut it short (its row averages the steps that ran, has no validation values, and is never
+    the best epoch); ``CSVLogger`` and ``to_pandas()`` mark that row in their ``partial`` column.
     """
 
     def __init__(self, run: str = "run") -> None:
@@ -45,13 +47,17 @@ class History:
         return int(pick(rows, key=lambda row: row[monitor])["epoch"])
 
     def to_pandas(self, per: str = "epoch") -> Any:
-        """A ``pandas.DataFrame`` of the epoch rows (``per="step"``: the step rows); needs pandas."""
+        """A ``pandas.DataFrame`` of the epoch rows with a last ``partial`` column, as ``CSVLogger`` writes
+        them (``per="step"``: the step rows); needs pandas."""
         try:
             import pandas
         except ImportError:
             raise ImportError("History.to_pandas() needs pandas (pip install pandas); the rows are in "
                               "history.epochs and history.steps as lists of dicts") from None
-        return pandas.DataFrame(self.epochs if per == "epoch" else self.steps)
+        if per != "epoch":
+            return pandas.DataFrame(self.steps)
+        rows = [{**row, "partial": row["epoch"] == self.partial_epoch} for row in self.epochs]
+        return pandas.DataFrame(rows)
 
     def plot(self):
         """A static picture of the curves (SVG in a notebook, text elsewhere), drawn like the dashboard's."""

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import nbframe as nf
-from nbframe.train import CSVLogger, EarlyStopping, LRScheduler, ModelCheckpoint
+from nbframe.train import CSVLogger, EarlyStopping, LambdaCallback, LRScheduler, ModelCheckpoint
 
 
 def test_early_stopping_stops_when_the_monitored_value_stalls(blobs, mlp):
@@ -95,5 +95,51 @@ def test_csv_logger_writes_a_header_and_one_row_per_epoch(blobs, mlp, tmp_path):
     nf.fit(mlp, blobs, epochs=2, callbacks=[CSVLogger(path)], progress=None)
     nf.fit(mlp, blobs, epochs=1, callbacks=[CSVLogger(path, append=True)], progress=None)
     rows = list(csv.reader(open(path)))
-    assert rows[0] == ["epoch", "loss", "accuracy"]
-    assert [row[0] for row in rows[1:]] == ["1", "2", "1"]
+    assert rows[0] == ["epoch", "loss", "accuracy", "partial"]
+    assert [(row[0], row[-1]) for row in rows[1:]] == [("1", "False"), ("2", "False"), ("1", "False")]
+
+
+def _csv_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _assert_rows_match_history(rows, history):
+    assert [int(row["epoch"]) for row in rows] == [int(row["epoch"]) for row in history.epochs]
+    assert [row["partial"] == "True" for row in rows] == [row["epoch"] == history.partial_epoch
+                                                         for row in history.epochs]
+    for row, kept in zip(rows, history.epochs):
+        for name, value in kept.items():
+            assert float(row[name]) == pytest.approx(value), name
+
+
+def test_csv_logger_writes_and_flushes_a_partial_row_for_an_epoch_a_stop_cut_short(blobs, mlp, tmp_path):
+    path = tmp_path / "log.csv"
+    seen_on_disk = []  # what the file holds when the next callback hears of the partial epoch
+    later = LambdaCallback(on_partial_epoch=lambda trainer, epoch, logs: seen_on_disk.append(_csv_rows(path)))
+    stopper = LambdaCallback(on_step_end=lambda trainer, step, logs: step == 10 and trainer.stop("test"))
+    history = nf.fit(mlp, blobs, val=(blobs[0][:32], blobs[1][:32]), epochs=3,
+                     callbacks=[stopper, CSVLogger(path), later], progress=None)
+    rows = _csv_rows(path)
+    assert [(row["epoch"], row["partial"]) for row in rows] == [("1", "False"), ("2", "True")]
+    assert rows[1]["val_loss"] == "" and rows[0]["val_loss"] != ""  # half an epoch is not validated
+    assert seen_on_disk == [rows]  # flushed at once, before the run ends
+    _assert_rows_match_history(rows, history)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_csv_logger_keeps_the_partial_epoch_when_an_interrupt_or_an_error_ends_the_run(blobs, mlp, tmp_path,
+                                                                                        error):
+    def crash(trainer, step, logs):
+        if step == 12:
+            raise error
+
+    path = tmp_path / "log.csv"
+    kept = {}
+    keep_history = LambdaCallback(on_step_end=crash,
+                                  on_fit_end=lambda trainer: kept.update(h=trainer.history))
+    with pytest.raises(error):
+        nf.fit(mlp, blobs, epochs=3, progress=None, callbacks=[CSVLogger(path), keep_history])
+    rows = _csv_rows(path)
+    assert [(row["epoch"], row["partial"]) for row in rows] == [("1", "False"), ("2", "True")]
+    _assert_rows_match_history(rows, kept["h"])

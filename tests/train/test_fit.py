@@ -123,8 +123,13 @@ class _Order(Callback):
     def on_epoch_end(self, trainer, epoch, logs):
         self.events.append(f"epoch_end{epoch}")
 
+    def on_partial_epoch(self, trainer, epoch, logs):
+        self.events.append(f"partial_epoch{epoch}")
+        self.partial_logs = logs
+
     def on_fit_end(self, trainer):
         self.events.append("fit_end")
+        self.history = trainer.history
 
 
 def test_callback_hooks_run_in_order(blobs, mlp):
@@ -175,8 +180,90 @@ def test_a_stop_mid_epoch_leaves_a_partial_epoch_that_is_never_the_best(blobs, m
     history = nf.fit(mlp, blobs, epochs=4, lr=0.0, progress=reporter, callbacks=[order])
     assert history.partial_epoch == 2 and len(history.epochs) == 2
     assert history.best_epoch("loss") == 1  # lr 0: the partial epoch's loss ties epoch 1's at best
-    assert "epoch_end2" not in order.events and order.events[-1] == "fit_end"
+    assert "epoch_end2" not in order.events and order.events[-2:] == ["partial_epoch2", "fit_end"]
     assert "epoch 2 partial" in repr(history)
+    assert order.partial_logs == {k: v for k, v in history.epochs[-1].items() if k != "epoch"}
+
+
+def _mean_of_epoch(history, epoch: int, name: str = "loss") -> float:
+    return float(np.mean([row[name] for row in history.steps if row["epoch"] == epoch]))
+
+
+def test_a_partial_epochs_row_averages_the_steps_that_ran(blobs, mlp):
+    history = nf.fit(mlp, blobs, epochs=4, progress=_PressStop(at=11))  # 3 equal batches of epoch 2 ran
+    assert history.epochs[-1]["epoch"] == 2 and history.partial_epoch == 2
+    for name in ("loss", "accuracy"):
+        assert history.epochs[-1][name] == pytest.approx(_mean_of_epoch(history, 2, name))
+
+
+def _failing_loss(at_call: int):
+    calls = []
+
+    def loss(output, target):
+        calls.append(1)
+        if len(calls) == at_call:
+            raise RuntimeError("loss blew up")
+        return nf.nn.functional.cross_entropy(output, target)
+
+    return loss
+
+
+def test_an_error_mid_epoch_still_records_the_partial_epoch_and_names_the_error(blobs, mlp):
+    order = _Order()
+    with pytest.raises(RuntimeError, match="loss blew up"):
+        nf.fit(mlp, blobs, epochs=3, loss=_failing_loss(at_call=12), callbacks=[order], progress=None)
+    history = order.history
+    assert history.stopped == "RuntimeError" and history.partial_epoch == 2
+    assert [row["epoch"] for row in history.epochs] == [1, 2] and len(history.steps) == 11
+    assert history.epochs[-1]["loss"] == pytest.approx(_mean_of_epoch(history, 2))
+    assert order.events[-3:] == ["step", "partial_epoch2", "fit_end"]
+
+
+def test_a_second_ctrl_c_raises_keyboard_interrupt_after_recording_the_partial_epoch(blobs, mlp):
+    def press_twice(trainer, step, logs):
+        if step == 10:
+            os.kill(os.getpid(), signal.SIGINT)  # the first only asks for a stop ...
+            os.kill(os.getpid(), signal.SIGINT)  # ... the second means it: KeyboardInterrupt at once
+
+    order = _Order()
+    with pytest.raises(KeyboardInterrupt):
+        nf.fit(mlp, blobs, epochs=3, callbacks=[LambdaCallback(on_step_end=press_twice), order],
+               progress=None)
+    history = order.history
+    assert history.stopped == "KeyboardInterrupt" and history.partial_epoch == 2 and len(history.steps) == 10
+    assert history.epochs[-1]["loss"] == pytest.approx(_mean_of_epoch(history, 2))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_error_in_validation_leaves_the_trained_epoch_as_a_partial_row_without_val_values(blobs, mlp):
+    class BrokenVal:
+        def __iter__(self):
+            raise OSError("validation data unreadable")
+
+    order = _Order()
+    with pytest.raises(OSError):
+        nf.fit(mlp, blobs, val=BrokenVal(), epochs=2, callbacks=[order], progress=None)
+    history = order.history
+    assert history.partial_epoch == 1 and set(history.epochs[0]) == {"epoch", "loss", "accuracy"}
+    assert history.stopped == "OSError"
+
+
+def test_an_error_in_an_epochs_first_step_leaves_no_row_for_that_epoch(blobs, mlp):
+    order = _Order()
+    with pytest.raises(RuntimeError):
+        nf.fit(mlp, blobs, epochs=3, loss=_failing_loss(at_call=9), callbacks=[order], progress=None)
+    assert order.history.partial_epoch is None and len(order.history.epochs) == 1
+    assert "partial_epoch2" not in order.events
+
+
+def test_to_pandas_marks_the_partial_epoch_in_a_partial_column(blobs, mlp, monkeypatch):
+    import sys
+    from types import SimpleNamespace
+
+    monkeypatch.setitem(sys.modules, "pandas", SimpleNamespace(DataFrame=lambda rows: rows))
+    history = nf.fit(mlp, blobs, epochs=4, progress=_PressStop(at=10))
+    assert [(row["epoch"], row["partial"]) for row in history.to_pandas()] == [(1, False), (2, True)]
+    assert list(history.to_pandas()[0])[-1] == "partial"
 
 
 def test_a_stop_on_an_epochs_last_step_leaves_a_whole_epoch(blobs, mlp):

@@ -1,17 +1,19 @@
 """Training-step speed and peak memory of nbframe side by side with PyTorch, in one run.
 
-Two workloads from issue 3, each one full step (zero_grad, forward, cross-entropy, backward,
-SGD with momentum) on a fixed set of random batches:
-- MLP 784-512-256-10, batch 128;
-- LeNet-5 (conv 6@5x5 pad 2, max pool, conv 16@5x5, max pool, 120, 84, 10) on 1x28x28, batch 64.
+Three workloads, each one full step (zero_grad, forward, cross-entropy, backward, SGD with
+momentum) on a fixed set of random batches:
+- MLP 784-512-256-10, batch 128 (issue 3);
+- LeNet-5 (conv 6@5x5 pad 2, max pool, conv 16@5x5, max pool, 120, 84, 10) on 1x28x28, batch 64 (issue 3);
+- LSTM(32, 64), one layer, batch_first, on 20 steps, batch 16, its last step classified by Linear(64, 10)
+  (the recurrent layers' time loop at a small size, where per-op overhead dominates).
 
 Speed: the median of several timed rounds, frameworks interleaved so that background load hits
 both alike. Memory: each framework and workload runs in a fresh subprocess, which reports its peak
 resident-set growth (peak RSS, VmHWM, minus the RSS before the model was built) for both frameworks;
 nbframe's NumPy allocations are also traced with ``tracemalloc`` (peak bytes during the steps).
 
-Run with ``python benchmarks/train.py``; ``--steps`` and ``--rounds`` change the effort. Nothing here
-is asserted.
+Run with ``python benchmarks/train.py``; ``--steps`` and ``--rounds`` change the effort, ``--workloads``
+picks some of them. Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ import time
 
 import numpy as np
 
-WORKLOADS = {"mlp": (128, (784,)), "lenet": (64, (1, 28, 28))}
+WORKLOADS = {"mlp": (128, (784,)), "lenet": (64, (1, 28, 28)), "lstm": (16, (20, 32))}
+NAMES = {"mlp": "MLP 784-512-256-10, b128", "lenet": "LeNet-5 1x28x28, b64", "lstm": "LSTM 32-64, T20, b16"}
 
 
 def build(m, workload: str):
     """The same model in nbframe or torch (``m`` is the framework module)."""
     nn = m.nn
+    if workload == "lstm":
+        return _lstm_classifier(m)
     if workload == "mlp":
         return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                              nn.Linear(256, 10))
@@ -41,6 +46,23 @@ def build(m, workload: str):
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
     )
+
+
+def _lstm_classifier(m):
+    """LSTM(32, 64) over (batch, 20, 32), then Linear(64, 10) on the last step's output."""
+    nn = m.nn
+
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(32, 64, batch_first=True)
+            self.fc = nn.Linear(64, 10)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.fc(out[:, -1])
+
+    return LSTMClassifier()
 
 
 def batches(m, workload: str, count: int = 8, batch: int | None = None):
@@ -131,6 +153,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per framework and workload")
     parser.add_argument("--memory-child", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS),
+                        help="which workloads to run (default: all)")
     args = parser.parse_args()
     if args.memory_child:
         print(json.dumps(memory_child(*args.memory_child, min(args.steps, 20))))
@@ -144,7 +168,7 @@ def main() -> None:
     print(f"nbframe {nf.__version__}  torch {torch.__version__} ({torch.get_num_threads()} threads)  "
           f"numpy {np.__version__}  cores {os.cpu_count()}")
     rows = []
-    for workload in WORKLOADS:
+    for workload in args.workloads:
         steps = {name: trainer(m, workload) for name, m in frameworks.items()}
         for step in steps.values():  # warm up: first-call costs, allocator, BLAS threads
             time_steps(step, 10)
@@ -159,10 +183,9 @@ def main() -> None:
     print()
     print(f"{'workload':<28}{'nbframe ms/step':>16}{'torch ms/step':>15}{'ratio':>8}"
           f"{'nbframe MiB':>13}{'torch MiB':>11}{'ratio':>8}{'nbframe traced':>16}")
-    names = {"mlp": "MLP 784-512-256-10, b128", "lenet": "LeNet-5 1x28x28, b64"}
     for workload, ms, memory in rows:
         nf_mem, th_mem = memory["nbframe"]["rss_mib"], memory["torch"]["rss_mib"]
-        print(f"{names[workload]:<28}{ms['nbframe']:>16.2f}{ms['torch']:>15.2f}"
+        print(f"{NAMES[workload]:<28}{ms['nbframe']:>16.2f}{ms['torch']:>15.2f}"
               f"{ms['nbframe'] / ms['torch']:>7.2f}x{nf_mem:>13.1f}{th_mem:>11.1f}"
               f"{nf_mem / max(th_mem, 1e-9):>7.2f}x"
               f"{memory['nbframe']['traced_mib']:>15.1f}M")

@@ -7,11 +7,12 @@ a dozen small ops; here it is one, forward and backward. Each op takes the two
 projections ``xg = x W_ih^T + b_ih`` and ``hg = h W_hh^T + b_hh`` side by side,
 with the gates in PyTorch's order (LSTM ``i, f, g, o``; GRU ``r, z, n``).
 
-The formulas are written once against a two-function namespace ``m`` (``tanh``
-and ``cat``): on arrays for the forward and a plain backward (saved
-activations, no recomputation), on Tensors for a backward under
-``create_graph=True``, which recomputes the activations from the saved inputs
-so that the gradient is itself differentiable. ``sigmoid(x)`` is computed as
+The formulas are written once against a small namespace ``m`` (``tanh``,
+``cat`` and, for the whole-sequence loop of ``recurrent_sequence``, ``cat0``,
+``matmul``, ``t``, ``relu``, ``positive``): on arrays for the forward and a
+plain backward (saved activations, no recomputation), on Tensors for a backward
+under ``create_graph=True``, which recomputes the activations from the saved
+inputs so that the gradient is itself differentiable. ``sigmoid(x)`` is computed as
 ``tanh(x / 2) / 2 + 1/2``: stable for any ``x``, and one transcendental call
 covers all the gates of an LSTM.
 """
@@ -39,6 +40,25 @@ class _ArrayMath:
     def cat(self, pieces):
         return self.xp.concatenate(pieces, axis=-1)
 
+    def cat0(self, pieces):
+        return pieces[0] if len(pieces) == 1 else self.xp.concatenate(pieces, axis=0)
+
+    @staticmethod
+    def matmul(a, b):
+        return a @ b
+
+    @staticmethod
+    def t(x):
+        return x.T
+
+    def relu(self, x):
+        return self.xp.maximum(x, 0)
+
+    @staticmethod
+    def positive(x):
+        """``1`` where ``x > 0``, else ``0``, in ``x``'s dtype (relu's derivative, a constant)."""
+        return (x > 0).astype(x.dtype)
+
 
 class _TensorMath:
     __slots__ = ()
@@ -54,6 +74,30 @@ class _TensorMath:
         from .shape import cat
 
         return cat(pieces, -1)
+
+    @staticmethod
+    def cat0(pieces):
+        from .shape import cat
+
+        return pieces[0] if len(pieces) == 1 else cat(pieces, 0)
+
+    @staticmethod
+    def matmul(a, b):
+        from .linalg import matmul
+
+        return matmul(a, b)
+
+    @staticmethod
+    def t(x):
+        return x.t()
+
+    @staticmethod
+    def relu(x):
+        return x.relu()
+
+    @staticmethod
+    def positive(x):
+        return _fn._wrap((x.array > 0).astype(x.array.dtype), False, None, 0)
 
 
 _TENSOR_MATH = _TensorMath()

@@ -1,12 +1,19 @@
 """Recurrent layers ``RNN``, ``LSTM``, ``GRU`` and their one-step cells, with PyTorch's names and gates.
 
-A layer runs each direction of each layer as: one ``linear`` for the input
-projection of every time step at once, one ``split`` into steps, then per
-step one ``linear`` of the hidden state and one fused gate op
-(``nbframe.ops.recurrent``). Padded input is treated as a packed sequence whose
-batch never shrinks, so a ``PackedSequence`` runs through the same loop: at each
-step only the sequences still running are computed, longest first, and the
-finished ones leave their last state in ``h_n`` — no work on padding.
+A layer runs each direction of each layer as one op,
+``nbframe.ops.recurrent_sequence``, whose time loop runs on raw arrays: one GEMM
+for the input projection of every step, then per step one GEMM of the hidden
+state and the fused gate arithmetic. Padded input is treated as a packed
+sequence whose batch never shrinks, so a ``PackedSequence`` runs through the
+same loop: at each step only the sequences still running are computed, longest
+first, and the finished ones leave their last state in ``h_n`` — no work on
+padding.
+
+While an op observer listens (``%%watch``, ``nf.debug.watch``, ``jit.trace``,
+the graph view) the layer runs step by step instead, with Tensor ops: one
+``linear`` for the input projection, one ``split`` into steps, then per step
+one ``linear`` of the hidden state and one fused gate op
+(``nbframe.ops.recurrent``), so that what they record shows every step.
 
 Parameters are named and shaped as PyTorch's (``weight_ih_l0``,
 ``bias_hh_l1_reverse``, ``weight_hr_l0`` for a projected LSTM) and drawn from
@@ -22,8 +29,10 @@ import warnings
 import numpy as np
 
 from ... import creation
+from ...autograd import observers as _observers
 from ...ops import recurrent as _cells
 from ...ops.nnops import Linear as _LinearOp
+from ...ops.recurrent_sequence import recurrent_sequence
 from ...ops.shape import cat, split, stack
 from ...tensor import Tensor
 from .. import functional as F
@@ -258,10 +267,19 @@ class RNNBase(Module):
 
     def _run_direction(self, x: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None,
                        weights: list[Parameter], reverse: bool):
-        """One direction of one layer: ``(output rows, last h, last c)``."""
+        """One direction of one layer: ``(output rows, last h, last c)``; one op unless observed."""
         w_ih, w_hh = weights[0], weights[1]
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
         w_hr = weights[-1] if self.proj_size > 0 else None
+        weights = (w_ih, w_hh, b_ih, b_hh, w_hr)
+        if _observers.OBSERVERS or not batch_sizes:
+            return self._run_direction_by_steps(x, batch_sizes, h0, c0, weights, reverse)
+        return recurrent_sequence(self.mode, x, h0, c0, weights, batch_sizes, reverse)
+
+    def _run_direction_by_steps(self, x: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None,
+                                weights: tuple, reverse: bool):
+        """``_run_direction`` with Tensor ops, a few per time step, each seen by the op observers."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
         mode = self.mode
         full = h0.shape[0]
         steps = split(_linear(x, w_ih, b_ih), batch_sizes, 0) if batch_sizes else ()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from . import function as _function
+from .anomaly import _enabled as _anomaly_enabled
 from .anomaly import detect_anomaly, set_detect_anomaly
-from .engine import run_backward
+from .engine import run_backward, run_backward_arrays
 from .function import Function, Op
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
@@ -83,6 +84,23 @@ def backward(
     tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
 ) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they came from."""
+    if (
+        grad_tensors is None
+        and inputs is None
+        and not create_graph
+        and not _function._OBSERVERS
+        and not _anomaly_enabled[0]
+        and type(tensors) is _function._Tensor
+        and tensors.grad_fn is not None
+    ):
+        # The everyday loss.backward(): gradients flow as arrays (see engine.run_backward_arrays).
+        array = tensors.array
+        if array.size != 1:
+            _root_grads((tensors,), (), "backward")  # raises: a non-scalar output needs gradient=
+        xp = get_array_module(array)
+        ones = xp.array(1, dtype=array.dtype) if not array.shape else xp.ones(array.shape, array.dtype)
+        run_backward_arrays(tensors, ones, bool(retain_graph))
+        return
     outputs = _as_tuple(tensors)
     grads = _root_grads(outputs, _as_tuple(grad_tensors), "backward")
     if retain_graph is None:

@@ -19,12 +19,16 @@ _NO_CAPTURE: dict = {}  # shared, never written: plain backward() captures nothi
 
 
 def _count_dependencies(roots) -> dict:
-    """For every node reachable from ``roots``: how many edges lead into it."""
+    """For every node reachable from ``roots`` (Tensors): how many edges lead into it."""
+    return _count_from_nodes([root.grad_fn for root in roots if root.grad_fn is not None])
+
+
+def _count_from_nodes(nodes) -> dict:
+    """For every node reachable from ``nodes``: how many edges lead into it (0 for ``nodes``)."""
     dependencies: dict = {}
     stack = []
-    for root in roots:
-        fn = root.grad_fn
-        if fn is not None and fn not in dependencies:
+    for fn in nodes:
+        if fn not in dependencies:
             dependencies[fn] = 0
             stack.append(fn)
     pop, push = stack.pop, stack.append
@@ -130,6 +134,112 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     finally:
         _state.enabled = prev
     return captured
+
+
+def run_backward_arrays(root, grad, retain_graph: bool) -> None:
+    """Plain ``loss.backward()``: ``run_backward`` with gradients flowing as raw arrays.
+
+    For one root Tensor with a ``grad_fn``, no ``create_graph``, no capture, no observer and no
+    anomaly mode: then no graph is recorded in backward and nobody looks at backward's ops, so
+    there is no reason to wrap every gradient in a Tensor. An op that defines ``backward_arrays``
+    is called with and returns arrays; any other node (one written with Tensor ops, one with
+    hooks or several outputs) gets its gradients wrapped and its results unwrapped. Leaves get
+    their ``.grad`` Tensor as usual.
+    """
+    root_fn = root.grad_fn
+    dependencies = _count_from_nodes((root_fn,))
+    slots = [None] * root_fn._n_outputs
+    slots[root._output_nr] = grad
+    buffers: dict = {root_fn: slots}
+    ready = [root_fn]
+    given: set = set()
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            outputs = None
+            if grads is not None:
+                if node._plain:
+                    backward_arrays = node.backward_arrays
+                    if backward_arrays is not None:
+                        outputs = backward_arrays(node, grads[0])
+                    else:
+                        outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
+                else:
+                    outputs = _unwrap(_call_node(node, [_wrap_array(g) for g in grads], _NO_CAPTURE, None))
+                if type(outputs) is not tuple:
+                    outputs = (outputs,)
+            edges = node.next_edges
+            if edges is not None:
+                if outputs is not None and len(outputs) != len(edges):
+                    raise RuntimeError(
+                        f"function {node.name()} returned an incorrect number of gradients "
+                        f"(expected {len(edges)}, got {len(outputs)})"
+                    )
+                i = -1
+                for edge in edges:
+                    i += 1
+                    if edge is None:
+                        continue
+                    target = edge[0]
+                    grad = outputs[i] if outputs is not None else None
+                    if isinstance(target, Node):
+                        if grad is not None:
+                            slots = buffers.get(target)
+                            if slots is None:
+                                slots = buffers[target] = [None] * target._n_outputs
+                            current = slots[edge[1]]
+                            slots[edge[1]] = grad if current is None else current + grad
+                        left = dependencies[target] - 1
+                        dependencies[target] = left
+                        if left == 0:
+                            ready.append(target)
+                    elif grad is not None:
+                        _deliver_array_to_leaf(target, grad, node, given)
+            if not retain_graph:
+                node._release()
+    finally:
+        _state.enabled = prev
+
+
+def _wrap_array(array):
+    return None if array is None else _function._wrap(array, False, None, 0)
+
+
+def _unwrap(results):
+    """A Tensor backward's result (one gradient or a tuple) as arrays."""
+    if type(results) is not tuple:
+        return None if results is None else results.array
+    return tuple([None if g is None else g.array for g in results])
+
+
+def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
+    """``_deliver_to_leaf`` for an array gradient (plain backward: no capture, no graph)."""
+    target = leaf.array
+    if type(grad) is not type(target) or grad.shape != target.shape or grad.dtype != target.dtype:
+        grad = _match_leaf(_wrap_array(grad), leaf, node).array
+    if leaf._hooks:
+        for hook in tuple(leaf._hooks):
+            new = hook(_wrap_array(grad))
+            if new is not None:
+                grad = new.array
+    if not leaf.requires_grad:
+        return
+    old = leaf.grad
+    if old is None:
+        # As in _deliver_to_leaf: each leaf gets an array of its own that it may change in place.
+        if id(grad) in given or not grad.flags.writeable:
+            grad = grad.copy()
+        given.add(id(grad))
+        leaf.grad = _function._wrap(grad, False, None, 0)
+        return
+    array = old.array
+    if type(array) is type(grad) and array.dtype == grad.dtype and array.shape == grad.shape:
+        leaf.grad = _function._wrap(array + grad, False, None, 0)
+    else:
+        leaf.grad = old + _wrap_array(grad)
 
 
 def _add_to_buffer(buffers, node, output_nr, grad) -> None:

@@ -67,6 +67,10 @@ class Node:
     #: True for ops whose outputs are views of their first argument: they share its version counter.
     #: ``forward`` may set ``ctx._is_view`` per call (``reshape`` is a view only when no copy is made).
     _is_view = False
+    #: Optional ``backward_arrays(ctx, grad_array)``: ``backward`` on raw arrays, returning arrays (or None)
+    #: per input. Plain ``loss.backward()`` calls it instead of ``backward`` when nothing records or
+    #: observes backward's ops (no create_graph, no observer, no anomaly mode): no Tensor per gradient.
+    backward_arrays = None
 
     #: A short label for drawing and debugging (micrograd's ``_op``).
     label = "op"
@@ -271,6 +275,16 @@ class Node:
                     else:
                         saved.append((_OTHER, value, None, None))
         return tuple(saved)
+
+
+def wrap_gradients(result):
+    """``backward_arrays``' result (an array, None, or a tuple of them) as Tensors without a graph.
+
+    For an op's ``backward`` that delegates to its ``backward_arrays`` when nothing records or watches.
+    """
+    if type(result) is not tuple:
+        return None if result is None else _wrap(result, False, None, 0)
+    return tuple([None if g is None else _wrap(g, False, None, 0) for g in result])
 
 
 def _edge(tensor):

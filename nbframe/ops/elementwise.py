@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import function as _function
-from ..autograd.function import Op
+from ..autograd.function import Op, wrap_gradients
 from ..autograd.grad_mode import _state as _grad_state
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
@@ -158,6 +158,14 @@ class Add(Op):
             gb = sum_to(grad if ctx.alpha == 1 else grad * ctx.alpha, sb)
         return ga, gb, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        ga = sum_to_array(grad, sa) if need[0] else None
+        gb = sum_to_array(grad if ctx.alpha == 1 else grad * ctx.alpha, sb) if need[1] else None
+        return ga, gb, None
+
 
 class Sub(Op):
     label = "sub"
@@ -178,16 +186,21 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_state.enabled and not _function._OBSERVERS:
+            return wrap_gradients(Sub.backward_arrays(ctx, grad.array))
         sa, sb = ctx.shapes
         ga = sum_to(grad, sa) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            if not _grad_state.enabled and not _function._OBSERVERS:  # negate the array: no dispatch
-                array = -grad.array if ctx.alpha == 1 else grad.array * -ctx.alpha
-                gb = _function._wrap(array, False, None, 0)
-            else:
-                gb = -grad if ctx.alpha == 1 else grad * -ctx.alpha
-            gb = sum_to(gb, sb)
+            gb = sum_to(-grad if ctx.alpha == 1 else grad * -ctx.alpha, sb)
+        return ga, gb, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        ga = sum_to_array(grad, sa) if need[0] else None
+        gb = sum_to_array(-grad if ctx.alpha == 1 else grad * -ctx.alpha, sb) if need[1] else None
         return ga, gb, None
 
 
@@ -205,20 +218,24 @@ class Mul(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_state.enabled and not _function._OBSERVERS:
+            # No graph recorded and no observer to tell (%%watch shows backward's ops): on the arrays.
+            return wrap_gradients(Mul.backward_arrays(ctx, grad.array))
         need = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        if not _grad_state.enabled and not _function._OBSERVERS:
-            # No graph recorded and no observer to tell (%%watch shows backward's ops): multiply the
-            # arrays and wrap once (a and b share grad's dtype after
-            # promote, or are Python numbers, which keep it).
-            a, b = ctx.saved_arrays
-            g = grad.array
-            ga = _function._wrap(sum_to_array(g * b, sa), False, None, 0) if need[0] else None
-            gb = _function._wrap(sum_to_array(g * a, sb), False, None, 0) if need[1] else None
-            return ga, gb
         a, b = ctx.saved_tensors
         ga = sum_to(_times(grad, b), sa) if need[0] else None
         gb = sum_to(_times(grad, a), sb) if need[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        # a and b share grad's dtype after promote, or are Python numbers, which keep it.
+        need = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        a, b = ctx.saved_arrays
+        ga = sum_to_array(grad * b, sa) if need[0] else None
+        gb = sum_to_array(grad * a, sb) if need[1] else None
         return ga, gb
 
 
@@ -276,6 +293,10 @@ class Neg(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        return -grad
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
         return -grad
 
 
@@ -520,15 +541,33 @@ class _FloatUnary(Op):
 
     @classmethod
     def backward(cls, ctx, grad):
+        if cls.backward_arrays is not None and not _grad_state.enabled and not _function._OBSERVERS:
+            return wrap_gradients(cls.backward_arrays(ctx, grad.array))
         (saved,) = ctx.saved_tensors
         return cls.gradient(grad, saved)
 
 
-def _float_unary(name: str, fn, gradient, uses_output: bool = False):
+def _float_unary(name: str, fn, gradient, uses_output: bool = False, arrays: str | None = None):
+    """A ``_FloatUnary`` subclass.
+
+    ``arrays`` says that ``gradient`` uses only arithmetic operators, so it also runs on raw arrays
+    and gives the op its ``backward_arrays``: ``"divides"`` when it divides (then it runs under
+    ``_quiet``: x / 0 is a value, as in the Tensor path's Div), ``"multiplies"`` otherwise.
+    """
     cls_name = "".join(part.capitalize() for part in name.split("_"))
-    return type(cls_name, (_FloatUnary,), {
+    namespace = {
         "label": name, "fn": staticmethod(fn), "gradient": staticmethod(gradient), "uses_output": uses_output,
-    })
+    }
+    if arrays:
+        def backward_arrays(ctx, grad):
+            (saved,) = ctx.saved_arrays
+            if arrays == "multiplies":
+                return gradient(grad, saved)
+            with _quiet():
+                return gradient(grad, saved)
+
+        namespace["backward_arrays"] = staticmethod(backward_arrays)
+    return type(cls_name, (_FloatUnary,), namespace)
 
 
 def _erf_array(xp, x):
@@ -547,31 +586,35 @@ _math_erf = np.frompyfunc(math.erf, 1, 1)
 _LN2, _LN10, _TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 
 # name, array function, gradient(grad, saved), whether saved is the output
-Exp = _float_unary("exp", lambda xp, x: xp.exp(x), lambda g, y: g * y, True)
-Exp2 = _float_unary("exp2", lambda xp, x: xp.exp2(x), lambda g, y: g * y * _LN2, True)
-Expm1 = _float_unary("expm1", lambda xp, x: xp.expm1(x), lambda g, y: g * (y + 1), True)
-Log = _float_unary("log", lambda xp, x: xp.log(x), lambda g, x: g / x)
-Log1p = _float_unary("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1))
-Log2 = _float_unary("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * _LN2))
-Log10 = _float_unary("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * _LN10))
-Sqrt = _float_unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, y: g / (y * 2), True)
-Rsqrt = _float_unary("rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, y: g * (y * y * y) * -0.5, True)
-Reciprocal = _float_unary("reciprocal", lambda xp, x: 1 / x, lambda g, y: g * (y * y) * -1, True)
+Exp = _float_unary("exp", lambda xp, x: xp.exp(x), lambda g, y: g * y, True, arrays="multiplies")
+Exp2 = _float_unary("exp2", lambda xp, x: xp.exp2(x), lambda g, y: g * y * _LN2, True, arrays="multiplies")
+Expm1 = _float_unary("expm1", lambda xp, x: xp.expm1(x), lambda g, y: g * (y + 1), True, arrays="multiplies")
+Log = _float_unary("log", lambda xp, x: xp.log(x), lambda g, x: g / x, arrays="divides")
+Log1p = _float_unary("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1), arrays="divides")
+Log2 = _float_unary("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * _LN2), arrays="divides")
+Log10 = _float_unary("log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * _LN10), arrays="divides")
+Sqrt = _float_unary("sqrt", lambda xp, x: xp.sqrt(x), lambda g, y: g / (y * 2), True, arrays="divides")
+Rsqrt = _float_unary(
+    "rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, y: g * (y * y * y) * -0.5, True, arrays="multiplies"
+)
+Reciprocal = _float_unary(
+    "reciprocal", lambda xp, x: 1 / x, lambda g, y: g * (y * y) * -1, True, arrays="multiplies"
+)
 Erf = _float_unary("erf", _erf_array, lambda g, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 Erfc = _float_unary("erfc", lambda xp, x: 1 - _erf_array(xp, x),
                     lambda g, x: g * exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
 Sin = _float_unary("sin", lambda xp, x: xp.sin(x), lambda g, x: g * cos(x))
 Cos = _float_unary("cos", lambda xp, x: xp.cos(x), lambda g, x: g * -sin(x))
-Tan = _float_unary("tan", lambda xp, x: xp.tan(x), lambda g, y: g * (y * y + 1), True)
+Tan = _float_unary("tan", lambda xp, x: xp.tan(x), lambda g, y: g * (y * y + 1), True, arrays="multiplies")
 Asin = _float_unary("asin", lambda xp, x: xp.arcsin(x), lambda g, x: g * rsqrt(1 - x * x))
 Acos = _float_unary("acos", lambda xp, x: xp.arccos(x), lambda g, x: g * -rsqrt(1 - x * x))
-Atan = _float_unary("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1))
+Atan = _float_unary("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1), arrays="divides")
 Sinh = _float_unary("sinh", lambda xp, x: xp.sinh(x), lambda g, x: g * cosh(x))
 Cosh = _float_unary("cosh", lambda xp, x: xp.cosh(x), lambda g, x: g * sinh(x))
-Tanh = _float_unary("tanh", lambda xp, x: xp.tanh(x), lambda g, y: g * (1 - y * y), True)
+Tanh = _float_unary("tanh", lambda xp, x: xp.tanh(x), lambda g, y: g * (1 - y * y), True, arrays="multiplies")
 Asinh = _float_unary("asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * rsqrt(x * x + 1))
 Acosh = _float_unary("acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * rsqrt(x * x - 1))
-Atanh = _float_unary("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x))
+Atanh = _float_unary("atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x), arrays="divides")
 
 
 class Atan2(Op):
@@ -607,13 +650,15 @@ class Relu(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        if not _grad_state.enabled and not _function._OBSERVERS:
-            # No graph recorded, no observer (see Mul.backward): one fused array product
-            # (float * bool keeps the float dtype).
-            (out,) = ctx.saved_arrays
-            return _function._wrap(grad.array * (out > 0), False, None, 0)
+        if not _grad_state.enabled and not _function._OBSERVERS:  # see Mul.backward
+            return wrap_gradients(Relu.backward_arrays(ctx, grad.array))
         (out,) = ctx.saved_tensors
         return _times(grad, (out.array > 0).astype(grad.array.dtype))
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        (out,) = ctx.saved_arrays
+        return grad * (out > 0)  # float * bool keeps the float dtype
 
 
 class Sigmoid(Op):
@@ -632,6 +677,11 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        (out,) = ctx.saved_arrays
         return grad * out * (1 - out)
 
 

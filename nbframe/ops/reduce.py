@@ -55,15 +55,8 @@ def expand_reduced(grad, in_shape: tuple, dims: tuple, keepdim: bool):
     # Reduced leading dims come back by broadcasting alone; others need their size-1 slot first.
     regroup = not keepdim and dims and dims[-1] != len(dims) - 1
     if not _function._state.enabled and not _function._OBSERVERS and math.prod(in_shape) <= _SMALL:
-        # No graph recorded, no observer to tell (%%watch shows backward's ops), a small input:
-        # fill a fresh array (xp.broadcast_to costs ~2 µs of Python, ten times this; at these
-        # sizes the copy is cheaper than the view).
-        array = grad.array
-        if regroup:
-            array = array.reshape(_kept_shape(in_shape, dims))
-        out = get_array_module(array).empty(in_shape, array.dtype)
-        out[...] = array
-        return _function._wrap(out, False, None, 0)
+        # No graph recorded, no observer to tell (%%watch shows backward's ops), a small input.
+        return _function._wrap(expand_reduced_array(grad.array, in_shape, dims, keepdim), False, None, 0)
     from .shape import Expand, Reshape
 
     if regroup:
@@ -71,6 +64,20 @@ def expand_reduced(grad, in_shape: tuple, dims: tuple, keepdim: bool):
     if grad.array.shape != in_shape:
         grad = Expand.apply(grad, in_shape)
     return grad
+
+
+def expand_reduced_array(array, in_shape: tuple, dims: tuple, keepdim: bool):
+    """``expand_reduced`` on a raw array (backward_arrays of the reductions)."""
+    if not keepdim and dims and dims[-1] != len(dims) - 1:
+        array = array.reshape(_kept_shape(in_shape, dims))
+    xp = get_array_module(array)  # NumPy for a NumPy scalar (0-d arithmetic gives those)
+    if math.prod(in_shape) <= _SMALL:
+        # Fill a fresh array: xp.broadcast_to costs ~2 µs of Python, ten times this; at these sizes
+        # the copy is cheaper than the view.
+        out = xp.empty(in_shape, array.dtype)
+        out[...] = array
+        return out
+    return xp.broadcast_to(array, in_shape)  # a read-only view: the engine copies before a leaf keeps it
 
 
 def _kept_shape(in_shape: tuple, dims: tuple) -> tuple:
@@ -145,6 +152,10 @@ class Sum(Op):
     def backward(ctx, grad):
         return expand_reduced(grad, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return expand_reduced_array(grad, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
 
 class Mean(Op):
     label = "mean"
@@ -167,6 +178,10 @@ class Mean(Op):
     @staticmethod
     def backward(ctx, grad):
         return expand_reduced(grad / ctx.count, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return expand_reduced_array(grad / ctx.count, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
 
 
 class Prod(Op):

@@ -13,7 +13,8 @@ __global__ void cross_entropy_forward(const T* __restrict__ logits, const long l
                                       typename Acc<T>::type* __restrict__ loss,
                                       typename Acc<T>::type* __restrict__ row_weight,
                                       typename Acc<T>::type* __restrict__ lse_out, int* __restrict__ bad_target,
-                                      long long rows, int classes, long long ignore_index, float smoothing) {
+                                      long long rows, int classes, long long ignore_index,
+                                      typename Acc<T>::type smoothing) {
     typedef typename Acc<T>::type A;
     __shared__ A scratch[32];
     const long long row = row_index();
@@ -30,10 +31,10 @@ __global__ void cross_entropy_forward(const T* __restrict__ logits, const long l
     for (int c = threadIdx.x; c < classes; c += blockDim.x) {
         const A xc = to_acc(xr[c]);
         s += nbf_exp(xc - m);
-        if (smoothing > 0.f) wx += to_acc(weight[c]) * xc;
+        if (smoothing > (A)0) wx += to_acc(weight[c]) * xc;
     }
     s = row_reduce(s, SumOp(), (A)0, scratch);
-    if (smoothing > 0.f) wx = row_reduce(wx, SumOp(), (A)0, scratch);
+    if (smoothing > (A)0) wx = row_reduce(wx, SumOp(), (A)0, scratch);
     if (threadIdx.x != 0) return;
 
     const A lse = m + nbf_log(s);
@@ -46,7 +47,7 @@ __global__ void cross_entropy_forward(const T* __restrict__ logits, const long l
     const A wt = to_acc(weight[t]);
     const A eps = (A)smoothing;
     A l = ((A)1 - eps) * wt * (lse - to_acc(xr[t]));
-    if (smoothing > 0.f) l += eps / (A)classes * (wsum[0] * lse - wx);
+    if (smoothing > (A)0) l += eps / (A)classes * (wsum[0] * lse - wx);
     loss[row] = l;
     row_weight[row] = wt;
 }
@@ -57,7 +58,8 @@ __global__ void cross_entropy_backward(const T* __restrict__ logits, const long 
                                        const T* __restrict__ weight, const typename Acc<T>::type* __restrict__ wsum,
                                        const typename Acc<T>::type* __restrict__ lse,
                                        const typename Acc<T>::type* __restrict__ grad_loss, T* __restrict__ grad_logits,
-                                       long long rows, int classes, long long ignore_index, float smoothing) {
+                                       long long rows, int classes, long long ignore_index,
+                                      typename Acc<T>::type smoothing) {
     typedef typename Acc<T>::type A;
     const long long row = row_index();
     if (row >= rows) return;
@@ -71,11 +73,11 @@ __global__ void cross_entropy_backward(const T* __restrict__ logits, const long 
     const A g = grad_loss[row], l = lse[row], eps = (A)smoothing;
     const A hard = ((A)1 - eps) * to_acc(weight[t]);
     const A soft = eps / (A)classes;
-    const A wtotal = smoothing > 0.f ? wsum[0] : (A)0;
+    const A wtotal = smoothing > (A)0 ? wsum[0] : (A)0;
     for (int c = threadIdx.x; c < classes; c += blockDim.x) {
         const A p = nbf_exp(to_acc(xr[c]) - l);
         A d = hard * (p - (c == t ? (A)1 : (A)0));
-        if (smoothing > 0.f) d += soft * (wtotal * p - to_acc(weight[c]));
+        if (smoothing > (A)0) d += soft * (wtotal * p - to_acc(weight[c]));
         gr[c] = from_acc<T>(g * d);
     }
 }

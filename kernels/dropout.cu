@@ -32,7 +32,7 @@ __device__ __forceinline__ Philox4 philox4x32_10(unsigned int c0, unsigned int c
 // Each thread makes 4 elements from one Philox call.
 template <typename T>
 __global__ void dropout_forward(const T* __restrict__ x, T* __restrict__ y, unsigned char* __restrict__ mask,
-                                long long n, unsigned int threshold, float scale, unsigned long long seed,
+                                long long n, unsigned int threshold, typename Acc<T>::type scale, unsigned long long seed,
                                 unsigned long long offset) {
     typedef typename Acc<T>::type A;
     const long long groups = (n + 3) / 4;
@@ -54,7 +54,7 @@ __global__ void dropout_forward(const T* __restrict__ x, T* __restrict__ y, unsi
 // dx = dy * mask * scale
 template <typename T>
 __global__ void dropout_backward(const T* __restrict__ dy, const unsigned char* __restrict__ mask,
-                                 T* __restrict__ dx, long long n, float scale) {
+                                 T* __restrict__ dx, long long n, typename Acc<T>::type scale) {
     typedef typename Acc<T>::type A;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {

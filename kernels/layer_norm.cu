@@ -6,7 +6,7 @@ template <typename T>
 __global__ void layer_norm_forward(const T* __restrict__ x, const T* __restrict__ weight, const T* __restrict__ bias,
                                    T* __restrict__ y, typename Acc<T>::type* __restrict__ mean_out,
                                    typename Acc<T>::type* __restrict__ rstd_out, long long rows, int cols,
-                                   float eps, int affine) {
+                                   typename Acc<T>::type eps, int affine) {
     typedef typename Acc<T>::type A;
     __shared__ A scratch[32];
     const long long row = row_index();

@@ -339,13 +339,18 @@ def dropout_threshold(p: float) -> int:
 
 def dropout_mask(n: int, p: float, seed: int, offset: int):
     """The keep mask (bool, length ``n``) that kernels/dropout.cu draws for ``(seed, offset)``."""
+    return dropout_keep(n, dropout_threshold(p), seed, offset)
+
+
+def dropout_keep(n: int, threshold: int, seed: int, offset: int):
+    """``dropout_mask`` given the kernel's 24-bit ``threshold`` instead of ``p``."""
     import numpy as np
 
     groups = np.arange((n + 3) // 4, dtype=np.uint64)
     counter = (groups & np.uint64(0xFFFFFFFF), groups >> np.uint64(32),
                np.full_like(groups, offset & 0xFFFFFFFF), np.full_like(groups, offset >> 32))
     words = philox4x32_10(counter, (seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF))
-    return ((words.T.reshape(-1)[:n] >> 8) < dropout_threshold(p))
+    return (words.T.reshape(-1)[:n] >> 8) < threshold
 
 
 def embedding_backward(indices, grad_output, num_embeddings: int, padding_idx: int | None = None):
@@ -362,13 +367,18 @@ def embedding_backward(indices, grad_output, num_embeddings: int, padding_idx: i
     return out.astype(grad_output.dtype)
 
 
-def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
-    """Max-pool ``(N, C, H, W)``: values and the flat ``h * W + w`` index of each maximum (first of ties)."""
+def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                      out_size: tuple | None = None):
+    """Max-pool ``(N, C, H, W)``: values and the flat ``h * W + w`` index of each maximum (first of ties).
+
+    ``out_size`` may ask for a last window that runs past the padding (PyTorch's ceil_mode).
+    """
     import numpy as np
 
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    oh, ow = out_size or ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1,
+                          (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
     best = np.full((n, c, oh, ow), -np.inf, _acc(x).dtype)
     index = np.full((n, c, oh, ow), -1, np.int64)
     for i in range(kh):

@@ -58,6 +58,19 @@ def cupy_module():
     return cupy
 
 
+def is_cuda(array) -> bool:
+    """True for a CuPy array (cheap: False whenever CuPy was never loaded)."""
+    return _cupy is not None and isinstance(array, _cupy.ndarray)
+
+
+def has_kernel_dtype(array) -> bool:
+    """True for a CUDA array of a dtype the fused kernels are built for (float16/32/64).
+
+    The ops' single dispatch test: ``if cuda.has_kernel_dtype(x): <kernel> else: <NumPy/CuPy path>``.
+    """
+    return is_cuda(array) and array.dtype.name in _FLOAT_KINDS
+
+
 def array_module_of(array):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
@@ -178,6 +191,21 @@ def _accumulator(dtype):
     return np.float64 if dtype == np.float64 else np.float32
 
 
+def _scalar(dtype, value):
+    """A kernel's hyper-parameter in its accumulator type (``typename Acc<T>::type`` in the .cu file)."""
+    return _accumulator(dtype)(value)
+
+
+_INT32_MAX = 2**31 - 1
+
+
+def _check_int32(where: str, **sizes: int) -> None:
+    """Sizes the kernels take as ``int`` must fit in 32 bits (totals are computed in 64)."""
+    for name, value in sizes.items():
+        if value > _INT32_MAX:
+            raise ValueError(f"{where}: {name}={value} is too large for the kernel (at most {_INT32_MAX})")
+
+
 def _row_launch(rows: int, cols: int) -> tuple[tuple, tuple]:
     """Grid and block for a row kernel: one row per warp for short rows, one per block for long ones."""
     if cols <= 256:
@@ -216,6 +244,7 @@ def softmax_forward(x, log: bool = False):
     rows, cols = _rows(x)
     if x.size:
         grid, block = _row_launch(rows, cols)
+        _check_int32("softmax_forward", cols=cols)
         kernel = _kernel("softmax", "softmax_forward<{T}, %s>" % ("true" if log else "false"), x.dtype)
         kernel(grid, block, (x, y, np.int64(rows), np.int32(cols)))
     return y
@@ -264,6 +293,7 @@ def cross_entropy_forward(logits, target, weight=None, ignore_index: int = -100,
     target = _targets(where, logits, target)
     weight, wsum = _class_weight(where, logits, weight)
     rows, classes = logits.shape
+    _check_int32(where, classes=classes)
     acc = _accumulator(logits.dtype)
     loss, row_weight, lse = (cupy.empty(rows, acc) for _ in range(3))
     bad = cupy.zeros(1, np.int32)
@@ -271,7 +301,7 @@ def cross_entropy_forward(logits, target, weight=None, ignore_index: int = -100,
         grid, block = _row_launch(rows, classes)
         _kernel("cross_entropy", "cross_entropy_forward<{T}>", logits.dtype)(
             grid, block, (logits, target, weight, wsum, loss, row_weight, lse, bad, np.int64(rows),
-                          np.int32(classes), np.int64(ignore_index), np.float32(label_smoothing)))
+                          np.int32(classes), np.int64(ignore_index), _scalar(logits.dtype, label_smoothing)))
         if int(bad[0]):
             raise IndexError(f"{where}: a target is out of bounds: expected class indices in [0, {classes}) "
                              f"or ignore_index={ignore_index}")
@@ -294,17 +324,19 @@ def cross_entropy_backward(logits, target, lse, grad_loss, weight=None, ignore_i
         grid, block = _row_launch(rows, classes)
         _kernel("cross_entropy", "cross_entropy_backward<{T}>", logits.dtype)(
             grid, block, (logits, target, weight, wsum, lse, grad_loss, grad, np.int64(rows),
-                          np.int32(classes), np.int64(ignore_index), np.float32(label_smoothing)))
+                          np.int32(classes), np.int64(ignore_index), _scalar(logits.dtype, label_smoothing)))
     return grad
 
 
 # --------------------------------------------------------------------------- layer norm
 def _affine(where: str, x, weight, bias):
-    if (weight is None) != (bias is None):
-        raise ValueError(f"{where}: pass both weight and bias or neither")
-    if weight is None:
+    """``(weight, bias, affine)`` for the kernel: a missing one of the two becomes ones or zeros."""
+    if weight is None and bias is None:
         return x, x, 0  # never read
+    cupy = cupy_module()
     cols = x.shape[-1]
+    weight = cupy.ones(cols, x.dtype) if weight is None else weight
+    bias = cupy.zeros(cols, x.dtype) if bias is None else bias
     return _same(where, x, "weight", weight, shape=(cols,)), _same(where, x, "bias", bias, shape=(cols,)), 1
 
 
@@ -313,16 +345,19 @@ def layer_norm_forward(x, weight=None, bias=None, eps: float = 1e-5):
     where = "layer_norm_forward"
     cupy = cupy_module()
     x = _check_array(where, "x", x)
+    if x.ndim == 0:
+        raise ValueError(f"{where}: x must have at least one dimension (the one normalised over)")
     weight, bias, affine = _affine(where, x, weight, bias)
     rows, cols = _rows(x)
+    _check_int32(where, cols=cols)
     y = cupy.empty_like(x)
     acc = _accumulator(x.dtype)
     mean, rstd = cupy.empty(x.shape[:-1], acc), cupy.empty(x.shape[:-1], acc)
     if x.size:
         grid, block = _row_launch(rows, cols)
         _kernel("layer_norm", "layer_norm_forward<{T}>", x.dtype)(
-            grid, block, (x, weight, bias, y, mean, rstd, np.int64(rows), np.int32(cols), np.float32(eps),
-                          np.int32(affine)))
+            grid, block, (x, weight, bias, y, mean, rstd, np.int64(rows), np.int32(cols),
+                          _scalar(x.dtype, eps), np.int32(affine)))
     return y, mean, rstd
 
 
@@ -372,9 +407,9 @@ def sgd_step(param, grad, momentum_buffer, lr: float, momentum: float = 0.0, dam
     if param.size:
         grid, block = _flat_launch(param.size)
         _kernel("optimizers", "sgd_step<{T}>", param.dtype)(
-            grid, block, (param, grad, buffer, np.int64(param.size), np.float32(lr), np.float32(momentum),
-                          np.float32(dampening), np.float32(weight_decay), np.int32(nesterov),
-                          np.int32(maximize), np.int32(first)))
+            grid, block, (param, grad, buffer, np.int64(param.size),
+                          *(_scalar(param.dtype, v) for v in (lr, momentum, dampening, weight_decay)),
+                          np.int32(nesterov), np.int32(maximize), np.int32(first)))
     return momentum_buffer if momentum else None
 
 
@@ -393,10 +428,10 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step: int, lr: f
     if param.size:
         grid, block = _flat_launch(param.size)
         _kernel("optimizers", "adam_step<{T}>", param.dtype)(
-            grid, block, (param, grad, exp_avg, exp_avg_sq, max_sq, np.int64(param.size), np.float32(lr),
-                          np.float32(beta1), np.float32(beta2), np.float32(eps), np.float32(weight_decay),
+            grid, block, (param, grad, exp_avg, exp_avg_sq, max_sq, np.int64(param.size),
+                          *(_scalar(param.dtype, v) for v in (lr, beta1, beta2, eps, weight_decay)),
                           np.int32(decoupled), np.int32(amsgrad), np.int32(maximize),
-                          np.float32(1 - beta1 ** step), np.float32(1 - beta2 ** step)))
+                          _scalar(param.dtype, 1 - beta1 ** step), _scalar(param.dtype, 1 - beta2 ** step)))
 
 
 # --------------------------------------------------------------------------- im2col / col2im
@@ -443,13 +478,18 @@ def col2im(cols, padded_shape: tuple, stride: tuple, dilation: tuple):
 
 
 # --------------------------------------------------------------------------- max-pool
-def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
-    """Values and flat ``h * W + w`` indices (int64) of 2-D max pooling over ``(N, C, H, W)``."""
+def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                      out_size: tuple | None = None):
+    """Values and flat ``h * W + w`` indices (int64) of 2-D max pooling over ``(N, C, H, W)``.
+
+    ``out_size`` (OH, OW) may ask for one more window per axis than fits (PyTorch's ceil_mode); by
+    default, as many as fit.
+    """
     cupy = cupy_module()
     x = _check_array("maxpool2d_forward", "x", x, ndim=4)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    oh, ow = _out_size(h + 2 * ph, kh, sh, dh), _out_size(w + 2 * pw, kw, sw, dw)
+    oh, ow = out_size or (_out_size(h + 2 * ph, kh, sh, dh), _out_size(w + 2 * pw, kw, sw, dw))
     if oh <= 0 or ow <= 0:
         raise ValueError(f"maxpool2d_forward: output size {oh}x{ow} is too small for input {h}x{w}")
     y, index = cupy.empty((n, c, oh, ow), x.dtype), cupy.empty((n, c, oh, ow), np.int64)
@@ -467,6 +507,10 @@ def maxpool2d_backward(grad_output, indices, input_shape: tuple):
     dy = _check_array(where, "grad_output", grad_output, ndim=4)
     indices = _same(where, dy, "indices", indices, dtype=np.int64)
     n, c, h, w = input_shape
+    if dy.shape[:2] != (n, c):
+        raise ValueError(f"{where}: grad_output {tuple(dy.shape)} does not fit input_shape "
+                         f"{tuple(input_shape)}")
+    _check_int32(where, plane=h * w, outputs_per_plane=dy.shape[2] * dy.shape[3])
     acc = cupy.zeros(tuple(input_shape), _accumulator(dy.dtype))
     if dy.size:
         grid, block = _flat_launch(dy.size)
@@ -495,8 +539,8 @@ def dropout_forward(x, p: float, seed: int | None = None, offset: int | None = N
     if x.size:
         grid, block = _flat_launch(-(-x.size // 4))
         _kernel("dropout", "dropout_forward<{T}>", x.dtype)(
-            grid, block, (x, y, mask, np.int64(x.size), np.uint32(dropout_threshold(p)), np.float32(scale),
-                          np.uint64(seed), np.uint64(offset)))
+            grid, block, (x, y, mask, np.int64(x.size), np.uint32(dropout_threshold(p)),
+                          _scalar(x.dtype, scale), np.uint64(seed), np.uint64(offset)))
     return y, mask
 
 
@@ -506,10 +550,11 @@ def dropout_backward(dy, mask, p: float):
     dy = _check_array("dropout_backward", "dy", dy)
     mask = _same("dropout_backward", dy, "mask", mask, dtype=np.uint8)
     dx = cupy.empty_like(dy)
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     if dy.size:
         grid, block = _flat_launch(dy.size)
         _kernel("dropout", "dropout_backward<{T}>", dy.dtype)(
-            grid, block, (dy, mask, dx, np.int64(dy.size), np.float32(0.0 if p == 1.0 else 1.0 / (1.0 - p))))
+            grid, block, (dy, mask, dx, np.int64(dy.size), _scalar(dy.dtype, scale)))
     return dx
 
 
@@ -518,6 +563,8 @@ def embedding_backward(indices, grad_output, num_embeddings: int, padding_idx: i
     """``(num_embeddings, dim)`` weight gradient: ``grad_output`` rows added at ``indices`` (atomics)."""
     cupy = cupy_module()
     where = "embedding_backward"
+    if is_cuda(indices) and indices.dtype.kind in "iu" and indices.dtype != np.int64:
+        indices = indices.astype(np.int64)  # int32 indices are fine for embedding(), as in PyTorch
     indices = _check_array(where, "indices", indices, dtype=np.int64)
     dy = _check_array(where, "grad_output", grad_output)
     dim = dy.shape[-1] if dy.ndim else 0

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from ..autograd.function import Op
 from ..backend import cpu, get_array_module
+from ..backend import cuda as _cuda
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -45,13 +46,22 @@ def _padded(x, geo: ConvGeometry):
     return cpu.pad_planes(x, geo.padding)
 
 
-def _batch_last(out_width: int) -> bool:
+def _batch_last(out_width: int, x) -> bool:
     """Order the column matrix (output row, output column, sample) when output rows are short.
 
     im2col and col2im then copy runs of OW * N numbers instead of OW, several times faster for
     the small feature maps of deeper layers; for wide maps the usual order avoids two transposes.
+    On the GPU the kernels (kernels/im2col.cu) use the usual order, coalesced either way.
     """
-    return out_width < 16
+    return out_width < 16 and not _cuda.has_kernel_dtype(x)
+
+
+def _im2col(x, kernel: tuple, geo: ConvGeometry, batch_last: bool):
+    """The column matrix of the padded ``x``: kernels/im2col.cu on the GPU, strided copies on the CPU."""
+    padded = _padded(x, geo)
+    if _cuda.has_kernel_dtype(x):
+        return _cuda.im2col(padded, kernel, geo.stride, geo.dilation, geo.groups)
+    return cpu.im2col(padded, kernel, geo.stride, geo.dilation, geo.groups, batch_last)
 
 
 def _output_grad_matrix(gy, groups: int, batch_last: bool):
@@ -78,7 +88,11 @@ def col2im_unpadded(cols, in_shape: tuple, sides: tuple, stride: tuple, dilation
     """
     n, c, h, w = in_shape
     top, bottom, left, right = sides
-    out = cpu.col2im(cols, (n, c, h + top + bottom, w + left + right), stride, dilation, batch_last)
+    padded = (n, c, h + top + bottom, w + left + right)
+    if _cuda.has_kernel_dtype(cols):  # kernels/im2col.cu
+        out = _cuda.col2im(cols, padded, stride, dilation)
+    else:
+        out = cpu.col2im(cols, padded, stride, dilation, batch_last)
     return out[:, :, top:top + h, left:left + w]
 
 
@@ -89,8 +103,8 @@ def conv_forward_array(x, w, b, geo: ConvGeometry):
     o, cg, kh, kw = w.shape
     g = geo.groups
     oh, ow = _output_size(x.shape[2:], (kh, kw), geo)
-    batch_last = _batch_last(ow)
-    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, g, batch_last)
+    batch_last = _batch_last(ow, x)
+    col = _im2col(x, (kh, kw), geo, batch_last)
     out = _grouped_matmul(w.reshape(g, o // g, cg * kh * kw), col)  # (G, O/G, columns)
     if batch_last:
         y = out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
@@ -108,7 +122,7 @@ def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
     o, cg, kh, kw = w.shape
     g = geo.groups
     _, _, oh, ow = gy.shape
-    batch_last = _batch_last(ow)
+    batch_last = _batch_last(ow, gy)
     wm = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
     cols = _grouped_matmul(wm, _output_grad_matrix(gy, g, batch_last))  # (G, C/G*kh*kw, columns)
     if batch_last:
@@ -123,8 +137,8 @@ def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
 def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry):
     """The gradient of the convolution in its weight: the output gradient times the column matrix."""
     o, cg, kh, kw = w_shape
-    batch_last = _batch_last(gy.shape[3])
-    col = cpu.im2col(_padded(x, geo), (kh, kw), geo.stride, geo.dilation, geo.groups, batch_last)
+    batch_last = _batch_last(gy.shape[3], x)
+    col = _im2col(x, (kh, kw), geo, batch_last)
     gw = _grouped_matmul(_output_grad_matrix(gy, geo.groups, batch_last), col.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 

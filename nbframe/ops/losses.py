@@ -11,6 +11,7 @@ import math
 
 from ..autograd import function as _fn
 from ..autograd.function import Op
+from ..backend import cuda as _cuda
 from ..backend import get_array_module
 from .broadcast import sum_to
 from .nnops import (
@@ -425,6 +426,12 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_input(input, "cross_entropy")
+    if target.array.dtype.kind in "iu" and _cuda.has_kernel_dtype(input.array):  # kernels/cross_entropy.cu
+        from .fused import FusedCrossEntropy
+
+        _check_target_shape(input.array, target.array, "cross_entropy")
+        return FusedCrossEntropy.apply(input, target, _array_or_none(weight), ignore_index, reduction,
+                                       label_smoothing)
     return ClassLoss.apply(
         input, target, _array_or_none(weight), ignore_index, reduction, label_smoothing, True
     )

@@ -750,6 +750,10 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape, op: str
     if not training or p == 0.0:
         return input
     x = input.array
+    if mask_shape == x.shape and _cuda_backend().has_kernel_dtype(x):  # kernels/dropout.cu (Philox)
+        from .fused import FusedDropout
+
+        return _maybe_inplace(input, inplace, lambda t: FusedDropout.apply(t, p), op + "_")
     scale = _keep_mask(x, mask_shape, p)
     return _maybe_inplace(input, inplace, lambda t: _ew.Mul.apply(t, scale), op + "_")
 
@@ -889,6 +893,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     size = _numel(shape)
     rows = input.array.size // size if size else 0
     spec = ((rows, size), (1,), shape, tuple(range(len(x_shape) - k)), shape)
+    if _cuda_backend().has_kernel_dtype(input.array):  # kernels/layer_norm.cu
+        from .fused import FusedLayerNorm
+
+        return FusedLayerNorm.apply(input, weight, bias, spec, float(eps))
     return NormAffine.apply(input, weight, bias, spec, float(eps))[0]
 
 

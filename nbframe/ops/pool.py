@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import cpu, get_array_module
+from ..backend import cuda as _cuda
 from .conv import col2im_unpadded, ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]
@@ -53,6 +54,8 @@ class PlaneScatter(Op):
     def forward(ctx, values, index, in_shape, unique):
         n, c, h, w = in_shape
         ctx.index, ctx.unique = index, unique
+        if _cuda.has_kernel_dtype(values):  # kernels/maxpool.cu
+            return _cuda.maxpool2d_backward(values.reshape(n, c, 1, -1), index.reshape(n, c, 1, -1), in_shape)
         out = cpu.scatter_add_planes(values.reshape(n, c, -1), index.reshape(n, c, -1), h * w, unique)
         return out.reshape(in_shape)
 
@@ -165,6 +168,8 @@ def _pair_1d(value, dims: int, fill: int):
 # --------------------------------------------------------------------------- max pooling
 def _max_pool_values_and_indices(x, win: _Window):
     """Each window's max, and the flat index into the (unpadded) input plane where it is."""
+    if _cuda.has_kernel_dtype(x):  # kernels/maxpool.cu
+        return _cuda.maxpool2d_forward(x, win.kernel, win.stride, win.padding, win.dilation, win.out)
     xp = get_array_module(x)
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     padded = cpu.pad_planes(x, win.sides, fill)

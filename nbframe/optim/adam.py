@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ..backend import cuda as _cuda
 from ..backend import get_array_module
 from ._checks import check_betas, check_nonnegative, reject_unsupported
 from .optimizer import Optimizer, new_step, state_tensor
@@ -62,6 +63,13 @@ def adam_update(param, grad, state: dict, lr: float, beta1: float, beta2: float,
         state["exp_avg_sq"] = state_tensor(xp.zeros_like(param))
         if amsgrad:
             state["max_exp_avg_sq"] = state_tensor(xp.zeros_like(param))
+    if _cuda.has_kernel_dtype(param) and param.flags.c_contiguous:  # one launch: kernels/optimizers.cu
+        step_t = state["step"].array
+        step_t += 1
+        max_sq = state["max_exp_avg_sq"].array if amsgrad else None
+        _cuda.adam_step(param, grad, state["exp_avg"].array, state["exp_avg_sq"].array, max_sq, int(step_t),
+                        lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, maximize)
+        return
     if maximize:
         grad = -grad
     if weight_decay != 0:

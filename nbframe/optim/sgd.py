@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..backend import cuda as _cuda
 from ..backend import get_array_module
 from ._checks import check_nonnegative, reject_unsupported
 from .optimizer import Optimizer, state_tensor
@@ -36,6 +37,13 @@ class SGD(Optimizer):
 def sgd_update(param, grad, state: dict, lr: float, momentum: float, dampening: float,
                weight_decay: float, nesterov: bool, maximize: bool) -> None:
     """One SGD step of one parameter, in place on its array (NumPy or CuPy)."""
+    if _cuda.has_kernel_dtype(param) and param.flags.c_contiguous:  # one launch: kernels/optimizers.cu
+        buf_t = state.get("momentum_buffer")
+        buf = _cuda.sgd_step(param, grad, None if buf_t is None else buf_t.array, lr, momentum, dampening,
+                             weight_decay, nesterov, maximize)
+        if buf_t is None and buf is not None:
+            state["momentum_buffer"] = state_tensor(buf)
+        return
     xp = get_array_module(param)
     if maximize:
         grad = -grad

@@ -21,6 +21,7 @@ from . import (
     recurrent,
     reduce,
     sampling,
+    scattering,
     shape,
 )
 from .conv import *  # noqa: F403
@@ -34,11 +35,13 @@ from .nnops import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .scattering import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 #: The ops modules whose ``TENSOR_METHODS`` become Tensor methods (see ``methods.py``).
 MODULES = (elementwise, reduce, shape, linalg, index, conversion, inplace, conv, pool, nnops, recurrent,
-           counting, sampling)
+           counting, sampling, scattering)
 
-_EXPORTED = (conv, conversion, counting, elementwise, index, linalg, nnops, pool, reduce, sampling, shape)
+_EXPORTED = (conv, conversion, counting, elementwise, index, linalg, nnops, pool, reduce, sampling,
+             scattering, shape)
 __all__ = sorted({name for module in _EXPORTED for name in module.__all__} | {"copy_", "fill_", "zero_"})

@@ -452,11 +452,9 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce: str | None 
     if src is None:
         raise TypeError("scatter(): expected a `src` tensor or a `value`")
     if reduce is not None:
-        if reduce == "add" and isinstance(src, Tensor):
-            return scatter_add(input, dim, index, src)
-        raise NotImplementedError(
-            f"scatter(reduce={reduce!r}) is not supported; use scatter_add (or reduce='add' with a src)"
-        )
+        from .scattering import scatter_with_reduce
+
+        return scatter_with_reduce(input, dim, index, src, reduce)
     dim = _dim(dim, input.array.ndim, "scatter")
     if isinstance(src, Tensor):
         if src.array.ndim == 0 and index.array.ndim != 0:

@@ -9,6 +9,10 @@ a handful of drawings, not one per step. Several runs overlay in one dashboard.
 ``fit`` uses it as its progress reporter inside a kernel; a hand-written loop
 calls ``dash.log(step, loss=..., acc=...)``. Outside a kernel the same calls
 print a text progress line. ipywidgets is imported only when the widget is shown.
+
+While a cell trains, the kernel's main thread is busy in the loop, so the Stop button's and the
+log-scale toggle's comms are pinned to a kernel subshell (``_route_to_subshell``): their handlers run
+at once on that thread. A lock keeps its redraws and the loop's updates from interleaving.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from .svg import PALETTE, Series, line_chart
 #: The most points a step curve is drawn with (longer ones are averaged in bins).
 MAX_POINTS = 400
 _HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall")
+#: How the Stop button looks in each state: (description, button_style, disabled, tooltip).
+_STOP_LOOKS = {
+    "running": ("Stop", "danger", False, "End training after the current step"),
+    "stopping": ("Stopping\u2026", "warning", True, "Training ends after the current step"),
+    "idle": ("Stop", "", True, "No run in progress: Stop is enabled while a run trains"),
+}
 
 
 @dataclass
@@ -53,8 +63,10 @@ class TrainingDashboard:
 
     Names starting with ``val_`` are validation values, drawn dashed on the same chart as the
     training value. ``new_run(name)`` starts another overlaid run. ``stop_requested`` turns True
-    when the Stop button is pressed; ``fit`` then ends after the current step. ``stop_works`` says
-    whether the kernel handles that click while a cell runs (else a note under it says what to use).
+    when the Stop button is pressed; ``fit`` then ends after the current step. The button is red and
+    enabled only while a run is in progress (from ``start`` or the first ``log`` until ``finish``),
+    "Stopping…" once pressed, grey and disabled otherwise. ``stop_works`` says whether the kernel
+    handles a click (and the log-scale toggle) while a cell runs (else a note under it says what to use).
     """
 
     def __init__(self, throttle: float = 0.3, width: int = 360, height: int = 220, log_scale: bool = False,
@@ -71,46 +83,50 @@ class TrainingDashboard:
         self._parts: dict = {}
         self._text_stream = text_stream
         self._display = None  # IPython's DisplayHandle: every output showing this dashboard shares its id
+        self._lock = threading.RLock()  # the subshell's handlers and the training loop both draw
 
     # --- feeding it -------------------------------------------------------------------------------
     def new_run(self, name: str | None = None) -> str:
         """Start a new overlaid run (its name made unique) and make it the one ``log`` feeds."""
         base = name or f"run {len(self.runs) + 1}"
         name, k = base, 2
-        while name in self.runs:
-            name, k = f"{base} ({k})", k + 1
-        self.current = _Run(name, PALETTE[len(self.runs) % len(PALETTE)], started=self.clock())
-        self.runs[name] = self.current
+        with self._lock:
+            while name in self.runs:
+                name, k = f"{base} ({k})", k + 1
+            self.current = _Run(name, PALETTE[len(self.runs) % len(PALETTE)], started=self.clock())
+            self.runs[name] = self.current
+            self.stop_requested = False
+            self._sync_stop()
         return name
 
     def log(self, step: float, samples: int = 0, **metrics: float) -> None:
         """Record per-step values (e.g. ``loss=0.3``); redraws when ``throttle`` seconds have passed."""
-        run = self.current or self.runs.get(self.new_run("run"))
-        for name, value in metrics.items():
-            run.steps.setdefault(name, []).append((float(step), float(value)))
-        run.last_step, run.samples = float(step), run.samples + samples
-        if self.clock() - self._last_draw >= self.throttle:
-            self.redraw()
+        with self._lock:
+            run = self.current or self.runs.get(self.new_run("run"))
+            for name, value in metrics.items():
+                run.steps.setdefault(name, []).append((float(step), float(value)))
+            run.last_step, run.samples = float(step), run.samples + samples
+            if self.clock() - self._last_draw >= self.throttle:
+                self.redraw()
 
     def log_epoch(self, epoch: int, partial: bool = False, **metrics: float) -> None:
         """Record per-epoch values (``loss``, ``val_loss``, ...) and redraw. ``partial=True``: the epoch was
         cut short (drawn with a square, never the best epoch)."""
-        run = self.current or self.runs.get(self.new_run("run"))
-        run.epoch = epoch
-        if partial:
-            run.partial_epoch = epoch
-        run.epoch_end_step[epoch] = run.last_step
-        for name, value in metrics.items():
-            run.epochs.setdefault(name, []).append((float(epoch), float(value)))
-        self.redraw()
+        with self._lock:
+            run = self.current or self.runs.get(self.new_run("run"))
+            run.epoch = epoch
+            if partial:
+                run.partial_epoch = epoch
+            run.epoch_end_step[epoch] = run.last_step
+            for name, value in metrics.items():
+                run.epochs.setdefault(name, []).append((float(epoch), float(value)))
+            self.redraw()
 
     # --- the reporter protocol nf.fit uses -------------------------------------------------------
     def start(self, run: str, epochs: int, steps_per_epoch: int | None) -> None:
-        self.stop_requested = False
-        self.current = self.runs[self.new_run(run)]
+        self.current = self.runs[self.new_run(run)]  # a new run: Stop enabled, no stop requested
         self.current.total_epochs, self.current.steps_per_epoch = epochs, steps_per_epoch
         self._show()
-        self._enable_stop(True)
 
     def step(self, step: int, epoch: int, logs: dict[str, float], samples: int) -> None:
         self.current.epoch = epoch - 1
@@ -120,13 +136,19 @@ class TrainingDashboard:
         self.log_epoch(epoch, **logs)
 
     def finish(self, history=None) -> None:
-        if self.current is not None:
-            self.current.finished = (history.stopped if history is not None else None) or "done"
-            if history is not None:
-                self.current.partial_epoch = getattr(history, "partial_epoch", None)
-        self._enable_stop(False)
-        self.redraw()
-        self.update_display()
+        with self._lock:
+            if self.current is not None:
+                self.current.finished = (history.stopped if history is not None else None) or "done"
+                if history is not None:
+                    self.current.partial_epoch = getattr(history, "partial_epoch", None)
+            self._sync_stop()  # no run in progress: Stop greyed out
+            self.redraw()
+            self.update_display()
+
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress: started (or first logged) and not finished."""
+        return self.current is not None and self.current.finished is None
 
     # --- what it shows ---------------------------------------------------------------------------
     def metric_names(self) -> list[str]:
@@ -185,9 +207,10 @@ class TrainingDashboard:
                          f'{_strip_root(chart)}</g>')
             total += width
         total, tallest = _number(total), _number(tallest)
+        scale = "log" if self.log_scale else "linear"  # the y scale of the lower-is-better charts
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{tallest}" '
-                f'viewBox="0 0 {total} {tallest}" font-family="sans-serif" font-size="10">'
-                f'{"".join(inner)}</svg>')
+                f'viewBox="0 0 {total} {tallest}" font-family="sans-serif" font-size="10" '
+                f'data-y-scale="{scale}">{"".join(inner)}</svg>')
 
     def status(self) -> str:
         """One line: run, epoch, step, samples/s, ETA, best epoch (also the text progress line)."""
@@ -223,15 +246,16 @@ class TrainingDashboard:
     # --- drawing ---------------------------------------------------------------------------------
     def redraw(self) -> None:
         """Replace the widget's pictures in place (or print the text line outside a kernel)."""
-        self._last_draw = self.clock()
-        self.redraws += 1
-        if self._parts:
-            self._parts["charts"].value = self.svg()
-            self._parts["progress"].value = self._progress_html()
-        elif self._text_stream is not None or not _in_kernel():
-            stream = self._text_stream or sys.stderr
-            stream.write("\r" + self.status())
-            stream.flush()
+        with self._lock:
+            self._last_draw = self.clock()
+            self.redraws += 1
+            if self._parts:
+                self._parts["charts"].value = self.svg()
+                self._parts["progress"].value = self._progress_html()
+            elif self._text_stream is not None or not _in_kernel():
+                stream = self._text_stream or sys.stderr
+                stream.write("\r" + self.status())
+                stream.flush()
 
     def _progress_html(self) -> str:
         run = self.current
@@ -249,33 +273,48 @@ class TrainingDashboard:
             charts = widgets.HTML(self.svg())
             progress = widgets.HTML(self._progress_html())
             scale = widgets.ToggleButton(value=self.log_scale, description="log scale",
+                                         tooltip="Loss curves on a logarithmic y axis",
                                          layout=widgets.Layout(width="100px"))
-            stop = widgets.Button(description="Stop", button_style="danger", icon="stop",
-                                  layout=widgets.Layout(width="90px"),
-                                  disabled=self.current is None or self.current.finished is not None)
+            description, style, disabled, tooltip = _STOP_LOOKS[self._stop_state()]
+            stop = widgets.Button(description=description, button_style=style, disabled=disabled,
+                                  tooltip=tooltip, icon="stop", layout=widgets.Layout(width="100px"))
             scale.observe(self._on_scale, names="value")
             stop.on_click(self._on_stop)
-            self.stop_works = _route_to_subshell(stop.comm)
+            scale_works = _route_to_subshell(scale.comm)
+            self.stop_works = _route_to_subshell(stop.comm) and scale_works
             note = widgets.HTML("" if self.stop_works else _stop_note(stop.comm))
             self._parts = {"charts": charts, "progress": progress, "scale": scale, "stop": stop, "note": note}
             self._widget = widgets.VBox([widgets.HBox([progress, scale, stop]), note, charts])
         return self._widget
 
-    def _enable_stop(self, enabled: bool) -> None:
+    def _stop_state(self) -> str:
+        return "idle" if not self.running else "stopping" if self.stop_requested else "running"
+
+    def _sync_stop(self) -> None:
+        """Make the Stop button look like the current state (one message, only when something changed)."""
         stop = self._parts.get("stop")
-        if stop is not None:
-            stop.disabled = not enabled
-            _route_to_subshell(stop.comm)  # publishing from the main shell re-pins the comm there
+        if stop is None:
+            return
+        description, style, disabled, tooltip = _STOP_LOOKS[self._stop_state()]
+        with stop.hold_sync():
+            stop.description, stop.button_style, stop.tooltip = description, style, tooltip
+            stop.disabled = disabled
+        _route_to_subshell(stop.comm)  # publishing from the main shell re-pins the comm there
 
     def _on_scale(self, change) -> None:
-        self.log_scale = bool(change["new"])
-        self.redraw()
+        # On the kernel subshell's thread during a run: redraw now rather than after the cell ends.
+        with self._lock:
+            self.log_scale = bool(change["new"])
+            self.redraw()
+        _route_to_subshell(self._parts["scale"].comm)  # echoing the new value re-pinned it to the main shell
 
     def _on_stop(self, button=None) -> None:
-        # Runs on the kernel subshell's thread while fit runs on the main one: a flag and the button only.
-        self.stop_requested = True
-        if "stop" in self._parts:
-            self._parts["stop"].disabled = True
+        # On the kernel subshell's thread while fit runs on the main one: a flag and the button only. A click
+        # that arrives after the run ended (queued where clicks wait for the cell) stops nothing.
+        with self._lock:
+            if self.running:
+                self.stop_requested = True
+                self._sync_stop()
 
     def _show(self) -> None:
         if self._widget is None and _in_kernel():
@@ -305,12 +344,13 @@ class TrainingDashboard:
             self._display.update(self._repr_mimebundle_(), raw=True)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = {"image/svg+xml": self.svg(), "text/plain": self.status()}
-        try:
-            bundle.update(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        except ImportError:
-            pass
-        bundle["text/plain"] = self.status()
+        with self._lock:
+            bundle = {"image/svg+xml": self.svg(), "text/plain": self.status()}
+            try:
+                bundle.update(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+            except ImportError:
+                pass
+            bundle["text/plain"] = self.status()
         return bundle
 
 
@@ -381,10 +421,10 @@ def _strip_root(svg: str) -> str:
 def _stop_note(comm) -> str:
     """The line shown under the buttons when the kernel can't be made to handle a Stop click during a run."""
     subshells = getattr(getattr(comm, "kernel", None), "shell_channel_thread", None) is not None
-    where = ("a Stop click reaches this kernel during a run only where the frontend sends widget messages "
-             "on kernel subshells (JupyterLab 4.4 or later)" if subshells else
-             "this kernel handles the Stop button only after the running cell ends (a click during a run "
-             "needs ipykernel 7 or later)")
+    where = ("a Stop click (or the log-scale toggle) reaches this kernel during a run only where the "
+             "frontend sends widget messages on kernel subshells (JupyterLab 4.4 or later)" if subshells else
+             "this kernel handles the Stop button and the log-scale toggle only after the running cell ends "
+             "(a click during a run needs ipykernel 7 or later)")
     return ('<div style="font-family:sans-serif;font-size:11px;color:#a15c00">'
             f"{html.escape(where[0].upper() + where[1:])}. The kernel's interrupt button (\u25a0, or Kernel "
             "\u2192 Interrupt) always works, and also ends training cleanly after the current step.</div>")

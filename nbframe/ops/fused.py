@@ -123,7 +123,7 @@ class FusedCrossEntropy(Op):
         x, target = ctx.saved_tensors
         x2, t, w, lse, ignore_index, reduction, smoothing, classes = ctx.meta
         if _graph_mode():
-            return _cross_entropy_graph_backward(ctx, grad, x, target) + (None,) * 4
+            return _cross_entropy_graph_backward(ctx, grad, x, target) + (None,) * 5
         xp = _cuda.cupy_module()
         g = grad.array.astype(lse.dtype)
         rows = x2.shape[0]

@@ -369,6 +369,9 @@ class _SoftmaxOp(Op):
         formula = _log_softmax_backward if ctx._log else _softmax_backward
         if _graph_mode():
             return formula(TENSOR_MATH, grad, y, ctx.dim), None
+        if ctx.dim == y.array.ndim - 1 and _cuda_backend().has_kernel_dtype(y.array):  # kernels/softmax.cu
+            gx = _cuda_backend().softmax_backward(y.array, grad.array, ctx._log)
+            return _grad_result(gx, y.array), None
         gx = formula(array_math(y.array), grad.array, y.array, ctx.dim)
         return _grad_result(gx, y.array), None
 

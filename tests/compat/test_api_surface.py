@@ -22,7 +22,8 @@ TORCH = """
     no_grad enable_grad set_grad_enabled is_grad_enabled inference_mode
     is_tensor is_floating_point numel get_default_dtype set_default_dtype
     cat concat stack hstack vstack split chunk unbind squeeze unsqueeze reshape flatten transpose permute
-    t movedim narrow gather scatter index_select masked_select where nonzero tril triu flip roll
+    t movedim narrow gather scatter scatter_add scatter_reduce index_select index_add index_copy index_fill
+    masked_select where nonzero tril triu flip roll
     sum mean std var prod max min amax amin argmax argmin cumsum cumprod logsumexp norm topk sort argsort
     all any allclose isclose equal eq ne lt le gt ge isnan isinf isfinite clamp clip
     abs exp log log1p sqrt rsqrt sin cos tanh sigmoid relu pow sign floor ceil round maximum minimum
@@ -41,7 +42,7 @@ TENSOR = """
     sum mean std var prod max min argmax argmin amax amin cumsum norm topk sort argsort
     all any eq ne lt le gt ge equal isnan
     abs exp log sqrt pow sigmoid tanh relu softmax log_softmax clamp clamp_ clip sign round
-    matmul mm bmm masked_fill masked_fill_ gather scatter_ index_select nonzero
+    matmul mm bmm masked_fill masked_fill_ gather scatter_ scatter_reduce scatter_reduce_ index_select nonzero
     add add_ sub sub_ mul mul_ div div_ zero_ fill_ copy_ normal_ uniform_
     new_zeros new_ones new_full new_tensor new_empty
     is_floating_point element_size nelement tril triu isclose allclose repeat_interleave unique
@@ -103,7 +104,7 @@ AUTOGRAD = "Function grad backward gradcheck gradgradcheck detect_anomaly set_de
 
 CUDA = "is_available device_count manual_seed manual_seed_all synchronize"
 
-LINALG = "norm vector_norm matrix_norm"
+LINALG = "norm vector_norm matrix_norm inv det slogdet solve eigh eigvalsh svd svdvals pinv cholesky qr"
 
 # PyTorch names nbframe leaves out on purpose: {(namespace, name): reason}.
 OUT_OF_SCOPE = {

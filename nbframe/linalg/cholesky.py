@@ -1,0 +1,79 @@
+"""Cholesky factorisation: ``A = L @ L.mT`` for symmetric positive-definite ``A``.
+
+Only the lower triangle of ``A`` is read. The gradient is PyTorch's symmetric
+one, L⁻ᵀ Φ(Lᵀ gL) L⁻¹ with Φ taking the lower triangle and halving the
+diagonal; it is written with ``solve`` so it can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..backend import get_array_module
+from ._checks import require_square
+from .inverse import Solve
+
+__all__ = ["cholesky"]
+
+
+class Cholesky(Op):
+    """The lower-triangular L (or its transpose with ``upper``) with ``A = L Lᵀ``."""
+
+    label = "linalg_cholesky"
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        try:
+            lower = get_array_module(a).linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise _not_positive_definite(a) from None
+        out = lower.swapaxes(-1, -2).copy() if upper else lower
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        lower, grad_lower = (out.mT, grad.mT) if ctx.upper else (out, grad)
+        phi = (lower.mT @ grad_lower).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mT)
+        left = Solve.apply(lower.mT, phi)  # L⁻ᵀ Φ
+        return Solve.apply(lower.mT, left.mT).mT, None  # (L⁻ᵀ Φ) L⁻¹
+
+
+def _positive_definite(xp, a) -> bool:
+    try:
+        xp.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _not_positive_definite(a) -> RuntimeError:
+    """PyTorch's error, naming the first failing batch element and its smallest leading minor that is not
+    positive-definite (found by bisection: once a leading minor fails, every larger one does)."""
+    xp = get_array_module(a)
+    matrices = a.reshape((-1,) + a.shape[-2:])
+    element = next(i for i in range(matrices.shape[0]) if not _positive_definite(xp, matrices[i]))
+    matrix = matrices[element]
+    low, high = 1, matrix.shape[-1]  # the answer lies in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        if _positive_definite(xp, matrix[:middle, :middle]):
+            low = middle + 1
+        else:
+            high = middle
+    where = f"(Batch element {element}): " if a.ndim > 2 else ""
+    return RuntimeError(
+        f"linalg.cholesky: {where}The factorization could not be completed because the input is not "
+        f"positive-definite (the leading minor of order {low} is not positive-definite)."
+    )
+
+
+def cholesky(A, *, upper: bool = False, out=None):
+    """The Cholesky factor L (lower triangular, positive diagonal) with ``A = L @ L.mT``; with ``upper=True``,
+    ``U = L.mT`` with ``A = U.mT @ U``."""
+    require_square("cholesky", A.array)
+    return Cholesky.apply(A, bool(upper))

@@ -380,7 +380,9 @@ def layer_norm_backward(x, dy, mean, rstd, weight=None):
             grid, block, (x, dy, weight, mean, rstd, dx, np.int64(rows), np.int32(cols), np.int32(affine)))
     if not affine:
         return dx, None, None
-    chunk = max(1, min(rows, 64))  # rows per chunk: enough chunks to fill the GPU, few partial rows
+    # Rows per chunk: 64 gives enough chunks to fill the GPU with few partial sums; more when the
+    # chunks would outnumber what gridDim.y allows (65535).
+    chunk = max(64, -(-rows // 65535))
     chunks = max(1, -(-rows // chunk))
     dw_part, db_part = cupy.zeros((chunks, cols), acc), cupy.zeros((chunks, cols), acc)
     if x.size:

@@ -410,3 +410,13 @@ def test_a_small_cnn_trains_to_the_same_losses_on_the_fake_gpu_as_on_the_cpu(lau
     assert curves[0][-1] < curves[0][0]
     assert {"im2col", "col2im", "maxpool2d_forward", "maxpool2d_backward", "layer_norm_forward",
             "cross_entropy_forward", "cross_entropy_backward", "sgd_step"} <= set(_names(launches))
+
+
+def test_layer_norm_parameter_gradients_stay_within_the_grid_limit_for_millions_of_rows(launches):
+    rows = 64 * 65535 + 1
+    x = fake_cuda.on_fake_device(np.full((rows, 1), 0.5, np.float32))
+    stats = [fake_cuda.on_fake_device(np.full(rows, v, np.float32)) for v in (0.0, 1.0)]
+    _, dw, db = gpu.layer_norm_backward(x, x, *stats, weight=fake_cuda.on_fake_device(np.ones(1, np.float32)))
+    assert launches[-1].grid[1] <= 65535
+    np.testing.assert_allclose(np.asarray(db), [rows * 0.5], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(dw), [rows * 0.25], rtol=1e-5)

@@ -24,10 +24,9 @@ class Cholesky(Op):
 
     @staticmethod
     def forward(ctx, a, upper):
-        try:
-            lower = get_array_module(a).linalg.cholesky(a)
-        except np.linalg.LinAlgError:
-            raise _not_positive_definite(a) from None
+        lower = _factor(get_array_module(a), a)
+        if lower is None:
+            raise _not_positive_definite(a)
         out = lower.swapaxes(-1, -2).copy() if upper else lower
         ctx.upper = upper
         ctx.save_for_backward(out)
@@ -43,12 +42,16 @@ class Cholesky(Op):
         return Solve.apply(lower.mT, left.mT).mT, None  # (L⁻ᵀ Φ) L⁻¹
 
 
-def _positive_definite(xp, a) -> bool:
+def _factor(xp, a):
+    """The lower Cholesky factor, or None where ``a`` is not positive-definite (NumPy raises; CuPy, by
+    default, returns NaN instead)."""
     try:
-        xp.linalg.cholesky(a)
+        lower = xp.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        return False
-    return True
+        return None
+    if xp is not np and bool(xp.isnan(lower).any()):
+        return None
+    return lower
 
 
 def _not_positive_definite(a) -> RuntimeError:
@@ -56,12 +59,12 @@ def _not_positive_definite(a) -> RuntimeError:
     positive-definite (found by bisection: once a leading minor fails, every larger one does)."""
     xp = get_array_module(a)
     matrices = a.reshape((-1,) + a.shape[-2:])
-    element = next(i for i in range(matrices.shape[0]) if not _positive_definite(xp, matrices[i]))
+    element = next((i for i in range(matrices.shape[0]) if _factor(xp, matrices[i]) is None), 0)
     matrix = matrices[element]
     low, high = 1, matrix.shape[-1]  # the answer lies in [low, high]
     while low < high:
         middle = (low + high) // 2
-        if _positive_definite(xp, matrix[:middle, :middle]):
+        if _factor(xp, matrix[:middle, :middle]) is not None:
             low = middle + 1
         else:
             high = middle

@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..backend import get_array_module
-from .index import Gather, GetItem, Scatter, _check_index_tensor, _corner, _gather_index
+from .index import Gather, GetItem, Scatter, _check_index_tensor, _corner, _gather_index, scatter
 from .inplace import apply_inplace, inplace_method
 from .shape import Reshape, _dim
 
@@ -343,7 +343,18 @@ def _inplace_keeping_self(fn, name: str):
     return method
 
 
+def scatter_(self, dim: int, index, src=None, *, value=None, reduce: str | None = None):
+    """In-place ``scatter``; with ``reduce``, its backward reads the old values, so those are kept."""
+    if reduce is None:
+        return _plain_scatter_(self, dim, index, src, value=value)
+    return _reducing_scatter_(self, dim, index, src, value=value, reduce=reduce)
+
+
+_plain_scatter_ = inplace_method(scatter, "scatter_")
+_reducing_scatter_ = _inplace_keeping_self(scatter, "scatter_")
+
 TENSOR_METHODS = {
+    "scatter_": scatter_,
     "scatter_reduce": scatter_reduce,
     "scatter_reduce_": _inplace_keeping_self(scatter_reduce, "scatter_reduce_"),
     "index_reduce": index_reduce, "index_reduce_": _inplace_keeping_self(index_reduce, "index_reduce_"),

@@ -161,6 +161,15 @@ def test_scatter_with_reduce_has_gradients_where_torch_has_none(reduce):
     assert nf.autograd.gradcheck(lambda a, b: a.scatter(0, nf.tensor(INDEX), b, reduce=reduce), [x, s])
 
 
+def test_in_place_scatter_with_reduce_keeps_the_old_values_its_gradient_needs():
+    def fn(x, s):
+        y = x * 1
+        y.scatter_(0, nf.tensor(INDEX), s, reduce="multiply")
+        return y
+
+    assert nf.autograd.gradcheck(fn, [nf.tensor(X, requires_grad=True), nf.tensor(SRC, requires_grad=True)])
+
+
 # --------------------------------------------------------------------------- index_reduce / index_copy
 @pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
 @pytest.mark.parametrize("include_self", [True, False])

@@ -185,13 +185,13 @@ def _check_launch_shape(launch: Launch) -> None:
     assert launch.grid[0] <= 2**31 - 1 and all(g <= 65535 for g in launch.grid[1:]), where
 
 
-def _check_argument(where: str, param: Parameter, value):
+def _check_argument(where: str, param: Parameter, value, array_type=FakeCudaArray):
     if param.pointer:
         name = f"{where}: {param.name}"
-        assert type(value) is FakeCudaArray, f"{name} must be a device array, got {type(value)}"
+        assert type(value) is array_type, f"{name} must be a device array, got {type(value)}"
         assert value.flags.c_contiguous, f"{name} is not contiguous"
         assert value.dtype == param.dtype, f"{name} is {value.dtype}, the kernel reads {param.dtype}"
-        return value.view(np.ndarray)
+        return value.view(np.ndarray) if array_type is FakeCudaArray else value
     assert type(value) is param.dtype, (
         f"{where}: scalar {param.name} is {type(value).__name__}, the kernel reads {np.dtype(param.dtype)}")
     return value.item()
@@ -340,6 +340,42 @@ _REFERENCES = {
 }
 
 
+def _expression(stem: str, template: str, dtype) -> str:
+    element = loader.element_type(dtype)
+    expression = template.format(T=element, A=loader.ACCUMULATOR_TYPES[element])
+    assert expression in loader.name_expressions(stem), f"{expression} is not compiled from {stem}.cu"
+    return expression
+
+
+def record_real_kernels(monkeypatch) -> list[Launch]:
+    """On a real GPU: launch the compiled kernels, recording and checking each launch as the fake does."""
+    import cupy
+
+    from nbframe.backend import cuda
+
+    launches: list[Launch] = []
+    compiled = cuda._kernel
+
+    def kernel(stem: str, template: str, dtype):
+        real = compiled(stem, template, dtype)
+        expression = _expression(stem, template, dtype)
+        signature = kernel_signature(stem, expression)
+
+        def launch(grid, block, args):
+            record = Launch(stem, expression, tuple(grid), tuple(block))
+            _check_launch_shape(record)
+            assert len(args) == len(signature), expression
+            for param, value in zip(signature, args):
+                record.args[param.name] = _check_argument(expression, param, value, cupy.ndarray)
+            launches.append(record)
+            real(grid, block, args)
+
+        return launch
+
+    monkeypatch.setattr(cuda, "_kernel", kernel)
+    return launches
+
+
 def install(monkeypatch) -> list[Launch]:
     """Put the fake device in place of CuPy and the fake kernels in place of the compiled ones.
 
@@ -356,10 +392,7 @@ def install(monkeypatch) -> list[Launch]:
     monkeypatch.setattr(cuda, "_philox", {})
 
     def kernel(stem: str, template: str, dtype):
-        element = loader.element_type(dtype)
-        expression = template.format(T=element, A=loader.ACCUMULATOR_TYPES[element])
-        assert expression in loader.name_expressions(stem), f"{expression} is not compiled from {stem}.cu"
-        return FakeKernel(stem, expression, launches)
+        return FakeKernel(stem, _expression(stem, template, dtype), launches)
 
     monkeypatch.setattr(cuda, "_kernel", kernel)
     return launches

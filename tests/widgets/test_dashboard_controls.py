@@ -106,3 +106,18 @@ def test_toggling_log_scale_mid_run_redraws_the_curves_at_once(data):
            callbacks=[nf.train.LambdaCallback(on_step_end=toggle_from_the_subshell)])
     assert seen["redraws"] == 1 and seen["shown"] == seen["now"]  # redrawn by the toggle, not later
     assert 'data-y-scale="log"' in seen["shown"]
+
+
+def test_a_run_that_ends_in_an_error_greys_out_stop_and_says_why(data):
+    dash = TrainingDashboard(text_stream=io.StringIO())
+    dash.widget  # noqa: B018
+
+    def fail(trainer, step, logs):
+        if step == 6:
+            raise RuntimeError("data went bad")
+
+    with pytest.raises(RuntimeError):
+        nf.fit(nf.nn.Linear(4, 2), data, epochs=3, batch_size=16, progress=dash,
+               callbacks=[nf.train.LambdaCallback(on_step_end=fail)])
+    assert _look(dash) == IDLE
+    assert "stopped: RuntimeError" in dash.status() and "epoch 2 partial" in dash.status()

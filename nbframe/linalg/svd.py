@@ -90,21 +90,35 @@ def svdvals(A, *, driver=None, out=None):
     return Svd.apply(A, False)[1]
 
 
+def _tolerance(xp, value, dtype):
+    """A tolerance (None, a number or a Tensor of the batch shape) as something that broadcasts over
+    each matrix's singular values."""
+    from ..tensor import Tensor
+
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return value.array.astype(dtype)[..., None]
+    return xp.asarray(value, dtype=dtype)
+
+
 def _reciprocal_above(values, magnitudes, atol, rtol, shape):
     """1 / values where ``magnitudes`` exceed max(atol, rtol · largest magnitude), else 0 (PyTorch's
-    cutoff)."""
+    cutoff: rtol defaults to eps · max(m, n) where atol is not given or not positive, else to 0)."""
     from ..tensor import _wrap
 
-    m, n = shape[-2:]
-    if rtol is None:
-        rtol = np.finfo(magnitudes.dtype).eps * max(m, n) if atol is None or atol <= 0 else 0.0
     xp = get_array_module(magnitudes)
+    dtype = magnitudes.dtype
+    atol, rtol = _tolerance(xp, atol, dtype), _tolerance(xp, rtol, dtype)
+    if rtol is None:
+        default = np.finfo(dtype).eps * max(shape[-2:])
+        rtol = default if atol is None else xp.where(atol > 0, dtype.type(0), dtype.type(default))
     largest = magnitudes.max(axis=-1, keepdims=True) if magnitudes.shape[-1] else xp.zeros_like(magnitudes)
-    cutoff = xp.maximum(0.0 if atol is None else atol, rtol * largest)
+    cutoff = rtol * largest if atol is None else xp.maximum(atol, rtol * largest)
     kept = magnitudes > cutoff
     # Reciprocal of 1 where dropped, so neither the value nor its gradient sees 1/0.
     ones_where_dropped = values.masked_fill(_wrap(~kept, False, None, 0), 1.0)
-    return ones_where_dropped.reciprocal() * _wrap(kept.astype(magnitudes.dtype), False, None, 0)
+    return ones_where_dropped.reciprocal() * _wrap(kept.astype(dtype), False, None, 0)
 
 
 def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):

@@ -119,6 +119,12 @@ def test_pinv_drops_singular_values_below_the_cutoff_as_torch():
     check_forward(lambda m, a: m.linalg.pinv(_symmetric(a), hermitian=True, atol=1.0), r(3, 3))
 
 
+def test_pinv_takes_tolerances_per_matrix_as_tensors():
+    batch = np.stack([np.diag([3.0, 1.0, 0.1]), np.diag([2.0, 0.5, 0.2])])
+    check_forward(lambda m, a: m.linalg.pinv(a, atol=m.tensor([0.5, 0.0], dtype=m.float64)), batch)
+    check_forward(lambda m, a: m.linalg.pinv(a, rtol=m.tensor([0.01, 0.2], dtype=m.float64)), batch)
+
+
 # --------------------------------------------------------------------------- cholesky
 @pytest.mark.parametrize("upper", [False, True])
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])

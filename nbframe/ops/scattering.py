@@ -97,21 +97,35 @@ def scatter_reduce_array(x, dim: int, index, src, reduce: str, include_self: boo
         flat[positions] = _identity(reduce, x.dtype)
     _combine_at(reduce, flat, positions, values)
     if reduce == "mean":
-        counts = xp.full(flat.shape, 1 if include_self else 0, dtype=np.int64)
-        _combine_at("sum", counts, positions, xp.ones(values.shape, dtype=np.int64))
-        counts = xp.maximum(counts, 1)
+        counts = _counts(x.shape, index, dim, include_self, x.dtype)
         if x.dtype.kind == "f":
-            flat /= counts.astype(x.dtype)
+            out /= counts
         else:
-            flat //= counts.astype(x.dtype)  # integers: PyTorch floors the mean
+            out //= counts  # integers: PyTorch floors the mean
     return out
 
 
+def _added_at(base, index, dim: int, values):
+    """``base`` (a fresh array) with ``values`` (in ``index``'s shape) added where the scatter puts them."""
+    xp = get_array_module(base)
+    _combine_at("sum", base.reshape(-1), _flat_positions(xp, base.shape, index, dim), values.reshape(-1))
+    return base
+
+
+def _counts(shape, index, dim: int, include_self: bool, dtype):
+    """How many values the mean averages at each position (at least 1, so untouched ones divide by 1)."""
+    xp = get_array_module(index)
+    counts = _added_at(xp.full(shape, 1 if include_self else 0, dtype=dtype), index, dim,
+                       xp.ones(index.shape, dtype=dtype))
+    return xp.maximum(counts, 1)
+
+
 # --------------------------------------------------------------------------- the op
-def _constant(array, dtype=None):
+def _constant(array):
+    """A raw array as a Tensor outside the graph (masks and counts the gradient formulas use)."""
     from ..tensor import _wrap
 
-    return _wrap(array if dtype is None else array.astype(dtype), False, None, 0)
+    return _wrap(array, False, None, 0)
 
 
 class ScatterReduce(Op):
@@ -130,53 +144,47 @@ class ScatterReduce(Op):
     def backward(ctx, grad):
         x, src, out = ctx.saved_tensors
         dim, index, reduce, include_self = ctx.dim, ctx.index, ctx.reduce, ctx.include_self
-        grad_x, grad_src = _BACKWARDS[reduce](grad, x, dim, index, src, out, include_self)
-        if not include_self:
+        needs_src = ctx.needs_input_grad[3]
+        grad_x, grad_src = _BACKWARDS[reduce](grad, x, dim, index, src, out, include_self, needs_src)
+        if not ctx.needs_input_grad[0]:
+            grad_x = None
+        elif not include_self:
             grad_x = Scatter.apply(grad_x, dim, index, 0.0)  # the old values took no part
-        return (grad_x if ctx.needs_input_grad[0] else None, None, None,
-                grad_src if ctx.needs_input_grad[3] else None, None, None)
+        return grad_x, None, None, grad_src if needs_src else None, None, None
 
 
-def _sum_backward(grad, x, dim, index, src, out, include_self):
-    return grad, Gather.apply(grad, dim, index)
+# Each returns (the gradient of input, that of src or None when ``needs_src`` is False).
+def _sum_backward(grad, x, dim, index, src, out, include_self, needs_src):
+    return grad, Gather.apply(grad, dim, index) if needs_src else None
 
 
-def _mean_backward(grad, x, dim, index, src, out, include_self):
-    xp = get_array_module(grad.array)
-    counts = xp.full(x.array.shape, 1 if include_self else 0, dtype=grad.array.dtype)
-    _combine_at("sum", counts.reshape(-1), _flat_positions(xp, counts.shape, index, dim),
-                xp.ones(index.size, dtype=counts.dtype))
-    shared = grad / _constant(xp.maximum(counts, 1))
-    return shared, Gather.apply(shared, dim, index)
+def _mean_backward(grad, x, dim, index, src, out, include_self, needs_src):
+    shared = grad / _constant(_counts(x.array.shape, index, dim, include_self, grad.array.dtype))
+    return shared, Gather.apply(shared, dim, index) if needs_src else None
 
 
-def _extremum_backward(grad, x, dim, index, src, out, include_self):
+def _extremum_backward(grad, x, dim, index, src, out, include_self, needs_src):
     # As PyTorch: every value equal to the result shares the gradient evenly. The old value is
     # counted among them even with include_self=False (its own gradient is zeroed afterwards).
     xp = get_array_module(grad.array)
     dtype = grad.array.dtype
-    value = out.array[_gather_index(xp, index, dim)]
     x_is_result = (x.array == out.array).astype(dtype)
-    src_is_result = (src.array == value).astype(dtype)
-    ties = x_is_result.copy()
-    positions = _flat_positions(xp, ties.shape, index, dim)
-    _combine_at("sum", ties.reshape(-1), positions, src_is_result.reshape(-1))
-    shared = grad / _constant(ties)
-    return shared * _constant(x_is_result), Gather.apply(shared, dim, index) * _constant(src_is_result)
+    src_is_result = (src.array == out.array[_gather_index(xp, index, dim)]).astype(dtype)
+    shared = grad / _constant(_added_at(x_is_result.copy(), index, dim, src_is_result))
+    grad_src = Gather.apply(shared, dim, index) * _constant(src_is_result) if needs_src else None
+    return shared * _constant(x_is_result), grad_src
 
 
-def _prod_backward(grad, x, dim, index, src, out, include_self):
+def _prod_backward(grad, x, dim, index, src, out, include_self, needs_src):
     xp = get_array_module(grad.array)
-    dtype = grad.array.dtype
     # The input: the product of everything else, found by redoing the product with its zeros set to 1.
-    x_zero = _constant(x.array == 0)
-    x_ones = x.masked_fill(x_zero, 1.0)
+    x_ones = x.masked_fill(_constant(x.array == 0), 1.0)
     grad_x = grad * ScatterReduce.apply(x_ones, dim, index, src, "prod", include_self) / x_ones
+    if not needs_src:
+        return grad_x, None
     # src: out / src, except for the single zero of a group, whose gradient is the product of the others.
     src_zero = src.array == 0
-    zeros_there = xp.zeros(x.array.shape, dtype=dtype)
-    _combine_at("sum", zeros_there.reshape(-1), _flat_positions(xp, zeros_there.shape, index, dim),
-                src_zero.reshape(-1).astype(dtype))
+    zeros_there = _added_at(xp.zeros(x.array.shape, dtype=np.int64), index, dim, src_zero.astype(np.int64))
     zeros_in_group = zeros_there[_gather_index(xp, index, dim)]
     if grad_mode.is_grad_enabled() and bool((zeros_in_group > 1).any()):
         raise RuntimeError(

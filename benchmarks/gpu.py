@@ -1,27 +1,41 @@
-"""nbframe's fused CUDA kernels side by side with PyTorch's own kernels on the same GPU.
+"""nbframe on a GPU side by side with PyTorch on the same GPU, in one run.
 
-For each kernel: the median time over repeated launches (CUDA events) and the achieved bandwidth,
-counting only the bytes the op must read and write once, as a share of the card's peak memory
-bandwidth. PyTorch's column is filled when a CUDA build of torch is installed.
+1. Each fused kernel (kernels/*.cu): the median time over repeated launches (CUDA events), and the
+   achieved bandwidth — counting only the bytes the op must read and write once — as a share of the
+   card's peak memory bandwidth; next to PyTorch's own kernel for the same op.
+2. Training steps per second (zero_grad, forward, cross-entropy, backward, SGD with momentum) of
+   an MLP 784-512-256-10 (batch 128), LeNet-5 on 1x28x28 (batch 64) and ResNet-18 for CIFAR
+   (3x3 stem, no max pool, 3x32x32, batch 128), the same architecture built in both frameworks.
 
-Run with ``python benchmarks/gpu.py``. Nothing here is asserted. Exits with a message without a GPU.
+PyTorch's columns are filled when a CUDA build of torch is installed. Run with
+``python benchmarks/gpu.py`` (``--skip-training`` or ``--skip-kernels`` to do half). Nothing is
+asserted. Without a GPU it says so and exits with status 1.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 
 import numpy as np
 
-# Peak DRAM bandwidth in GB/s by card name, for drivers whose attributes don't give the memory clock.
+# Peak DRAM bandwidth in GB/s by card name, for when the driver does not report the memory clock.
 KNOWN_PEAKS = {"H200": 4800, "H100 SXM": 3350, "H100 80GB HBM3": 3350, "H100 PCIe": 2000, "H100": 3350,
                "A100-SXM4-80GB": 2039, "A100": 1555, "L4": 300, "A10": 600, "T4": 320}
 
 
 def _peak_gbs(cupy) -> tuple[float, str]:
-    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
-    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
-    clock_khz, bus_bits = props.get("memoryClockRate", 0), props.get("memoryBusWidth", 0)
+    """The card's peak memory bandwidth: 2 (DDR) x memory clock x bus width, or the known figure."""
+    runtime = cupy.cuda.runtime
+    device = cupy.cuda.Device().id
+    name = runtime.getDeviceProperties(device)["name"]
+    name = name.decode() if isinstance(name, bytes) else name
+    try:
+        clock_khz = runtime.deviceGetAttribute(runtime.cudaDevAttrMemoryClockRate, device)
+        bus_bits = runtime.deviceGetAttribute(runtime.cudaDevAttrGlobalMemoryBusWidth, device)
+    except Exception:
+        clock_khz = bus_bits = 0
     if clock_khz and bus_bits:
         return 2 * clock_khz * 1e3 * bus_bits / 8 / 1e9, name
     for key, peak in KNOWN_PEAKS.items():
@@ -31,6 +45,7 @@ def _peak_gbs(cupy) -> tuple[float, str]:
 
 
 def _time_ms(cupy, fn, repeats: int = 50) -> float:
+    """Median milliseconds of ``fn`` between CUDA events (PyTorch's kernels run on the same stream)."""
     for _ in range(3):
         fn()
     start, stop = cupy.cuda.Event(), cupy.cuda.Event()
@@ -52,109 +67,247 @@ def _torch_cuda():
     return torch if torch.cuda.is_available() else None
 
 
-def _cases(cupy, torch):
-    """(name, bytes moved, nbframe call, torch call or None)."""
+# --------------------------------------------------------------------------- 1. kernels
+def _kernel_cases(cupy, torch):
+    """(name, bytes the op must move, nbframe call, torch call or None)."""
     from nbframe.backend import cuda as gpu
 
     f32 = cupy.float32
     rng = cupy.random.default_rng(0)
+    host = np.random.default_rng(0)
     t = (lambda a: torch.as_tensor(a, device="cuda")) if torch else None  # noqa: E731 (shares memory)
+    aten = torch.ops.aten if torch else None
     cases = []
+
+    def case(name, nbytes, ours, theirs=None):
+        cases.append((name, nbytes, ours, theirs if torch else None))
 
     x = rng.standard_normal((8192, 4096), dtype=f32)
     y = gpu.softmax_forward(x)
     dy = rng.standard_normal(x.shape, dtype=f32)
     tx, ty, tdy = (t(x), t(y), t(dy)) if torch else (None,) * 3
-    cases.append(("softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x),
-                  torch and (lambda: torch.softmax(tx, -1))))
-    cases.append(("log_softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x, log=True),
-                  torch and (lambda: torch.log_softmax(tx, -1))))
-    cases.append(("softmax bwd 8192x4096 f32", 3 * x.nbytes, lambda: gpu.softmax_backward(y, dy),
-                  torch and (lambda: torch._softmax_backward_data(tdy, ty, -1, torch.float32))))
-
+    case("softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x),
+         lambda: torch.softmax(tx, -1))
+    case("log_softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x, log=True),
+         lambda: torch.log_softmax(tx, -1))
+    case("softmax bwd 8192x4096 f32", 3 * x.nbytes, lambda: gpu.softmax_backward(y, dy),
+         lambda: aten._softmax_backward_data(tdy, ty, -1, torch.float32))
     xh = x.astype(cupy.float16)
     txh = t(xh) if torch else None
-    cases.append(("softmax fwd 8192x4096 f16", 2 * xh.nbytes, lambda: gpu.softmax_forward(xh),
-                  torch and (lambda: torch.softmax(txh, -1))))
+    case("softmax fwd 8192x4096 f16", 2 * xh.nbytes, lambda: gpu.softmax_forward(xh),
+         lambda: torch.softmax(txh, -1))
 
     logits = rng.standard_normal((4096, 32000), dtype=f32)
-    target = cupy.asarray(np.random.default_rng(0).integers(0, 32000, 4096))
+    target = cupy.asarray(host.integers(0, 32000, 4096))
     tl, tt = (t(logits), t(target)) if torch else (None, None)
-    cases.append(("cross_entropy fwd 4096x32000 f32", logits.nbytes,
-                  lambda: gpu.cross_entropy_forward(logits, target),
-                  torch and (lambda: torch.nn.functional.cross_entropy(tl, tt, reduction="none"))))
+    case("cross_entropy fwd 4096x32000 f32", logits.nbytes, lambda: gpu.cross_entropy_forward(logits, target),
+         lambda: torch.nn.functional.cross_entropy(tl, tt, reduction="none"))
     _, _, lse = gpu.cross_entropy_forward(logits, target)
     grad_loss = cupy.full(4096, 1 / 4096, f32)
-    cases.append(("cross_entropy bwd 4096x32000 f32", 2 * logits.nbytes,
-                  lambda: gpu.cross_entropy_backward(logits, target, lse, grad_loss), None))
+    if torch:
+        tlg = tl.detach().requires_grad_()
+        tloss = torch.nn.functional.cross_entropy(tlg, tt)
+    case("cross_entropy bwd 4096x32000 f32", 2 * logits.nbytes,
+         lambda: gpu.cross_entropy_backward(logits, target, lse, grad_loss),
+         lambda: torch.autograd.grad(tloss, tlg, retain_graph=True))
 
     z = rng.standard_normal((16384, 1024), dtype=f32)
     w, b = cupy.ones(1024, f32), cupy.zeros(1024, f32)
     tz, tw, tb = (t(z), t(w), t(b)) if torch else (None,) * 3
-    cases.append(("layer_norm fwd 16384x1024 f32", 2 * z.nbytes, lambda: gpu.layer_norm_forward(z, w, b),
-                  torch and (lambda: torch.nn.functional.layer_norm(tz, (1024,), tw, tb))))
+    case("layer_norm fwd 16384x1024 f32", 2 * z.nbytes, lambda: gpu.layer_norm_forward(z, w, b),
+         lambda: aten.native_layer_norm(tz, [1024], tw, tb, 1e-5))
     _, mean, rstd = gpu.layer_norm_forward(z, w, b)
-    cases.append(("layer_norm bwd 16384x1024 f32", 3 * z.nbytes,
-                  lambda: gpu.layer_norm_backward(z, z, mean, rstd, w), None))
+    if torch:
+        _, tmean, trstd = aten.native_layer_norm(tz, [1024], tw, tb, 1e-5)
+    case("layer_norm bwd 16384x1024 f32", 3 * z.nbytes, lambda: gpu.layer_norm_backward(z, z, mean, rstd, w),
+         lambda: aten.native_layer_norm_backward(tz, tz, [1024], tmean, trstd, tw, tb, [True, True, True]))
 
     n = 1 << 24
     p, g, m, v = (rng.standard_normal(n, dtype=f32) for _ in range(4))
     v = cupy.abs(v)
-    cases.append(("adamw step 16M f32", 7 * p.nbytes,
-                  lambda: gpu.adam_step(p, g, m, v, None, 10, 1e-3, 0.9, 0.999, 1e-8, 0.01, True),
-                  _torch_adam(torch, n)))
+    case("adamw step 16M f32", 7 * p.nbytes,
+         lambda: gpu.adam_step(p, g, m, v, None, 10, 1e-3, 0.9, 0.999, 1e-8, 0.01, True),
+         _torch_optimizer(torch, n, "AdamW", lr=1e-3))
     buf = gpu.sgd_step(p, g, None, 0.0, momentum=0.9)
-    cases.append(("sgd momentum step 16M f32", 5 * p.nbytes,
-                  lambda: gpu.sgd_step(p, g, buf, 1e-3, momentum=0.9), None))
+    case("sgd momentum step 16M f32", 5 * p.nbytes, lambda: gpu.sgd_step(p, g, buf, 1e-3, momentum=0.9),
+         _torch_optimizer(torch, n, "SGD", lr=1e-3, momentum=0.9))
 
     d = rng.standard_normal(1 << 26, dtype=f32)
     td = t(d) if torch else None
-    cases.append(("dropout fwd 64M f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_forward(d, 0.1),
-                  torch and (lambda: torch.nn.functional.dropout(td, 0.1))))
+    _, mask = gpu.dropout_forward(d, 0.1)
+    if torch:
+        _, tmask = aten.native_dropout(td, 0.1, True)
+    case("dropout fwd 64M f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_forward(d, 0.1),
+         lambda: aten.native_dropout(td, 0.1, True))
+    case("dropout bwd 64M f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_backward(d, mask, 0.1),
+         lambda: aten.native_dropout_backward(td, tmask, 1 / 0.9))
 
     img = rng.standard_normal((64, 64, 112, 112), dtype=f32)
     timg = t(img) if torch else None
-    out = img.nbytes // 4
-    cases.append(("maxpool2d fwd 64x64x112x112 k3s2p1", img.nbytes + out * 3,
-                  lambda: gpu.maxpool2d_forward(img, (3, 3), (2, 2), (1, 1), (1, 1)),
-                  torch and (lambda: torch.nn.functional.max_pool2d(timg, 3, 2, 1, return_indices=True))))
+    pooled, index = gpu.maxpool2d_forward(img, (3, 3), (2, 2), (1, 1), (1, 1))
+    moved = img.nbytes + pooled.nbytes + index.nbytes
+    if torch:
+        tpooled, tindex = torch.nn.functional.max_pool2d(timg, 3, 2, 1, return_indices=True)
+    case("maxpool2d fwd 64x64x112x112 k3s2p1", moved,
+         lambda: gpu.maxpool2d_forward(img, (3, 3), (2, 2), (1, 1), (1, 1)),
+         lambda: torch.nn.functional.max_pool2d(timg, 3, 2, 1, return_indices=True))
+    case("maxpool2d bwd 64x64x112x112 k3s2p1", moved,
+         lambda: gpu.maxpool2d_backward(pooled, index, img.shape),
+         lambda: aten.max_pool2d_with_indices_backward(tpooled, timg, [3, 3], [2, 2], [1, 1], [1, 1], False,
+                                                       tindex))
 
-    idx = cupy.asarray(np.random.default_rng(0).integers(0, 30000, (64, 512)))
+    fmap = rng.standard_normal((64, 64, 58, 58), dtype=f32)  # 56x56 padded by 1
+    tfmap = t(fmap) if torch else None
+    cols = gpu.im2col(fmap, (3, 3), (1, 1), (1, 1))
+    case("im2col 64x64x56x56 k3 f32", fmap.nbytes + cols.nbytes,
+         lambda: gpu.im2col(fmap, (3, 3), (1, 1), (1, 1)), lambda: torch.nn.functional.unfold(tfmap, 3))
+    cols6 = cols.reshape(64, 3, 3, 64, 56, 56).transpose(3, 0, 1, 2, 4, 5)
+    tcols = torch.nn.functional.unfold(tfmap, 3) if torch else None
+    case("col2im 64x64x56x56 k3 f32", fmap.nbytes + cols.nbytes,
+         lambda: gpu.col2im(cols6, fmap.shape, (1, 1), (1, 1)),
+         lambda: torch.nn.functional.fold(tcols, (58, 58), 3))
+
+    idx = cupy.asarray(host.integers(0, 30000, (64, 512)))
     gout = rng.standard_normal((64, 512, 768), dtype=f32)
-    cases.append(("embedding bwd 32768x768 into 30000 rows", gout.nbytes + 30000 * 768 * 4,
-                  lambda: gpu.embedding_backward(idx, gout, 30000), None))
+    tidx, tgout = (t(idx), t(gout)) if torch else (None, None)
+    case("embedding bwd 32768x768 into 30000 rows", gout.nbytes + idx.nbytes + 30000 * 768 * 4,
+         lambda: gpu.embedding_backward(idx, gout, 30000),
+         lambda: aten.embedding_dense_backward(tgout, tidx, 30000, -1, False))
     return cases
 
 
-def _torch_adam(torch, n):
+def _torch_optimizer(torch, n: int, name: str, **options):
+    """One step of PyTorch's fused (else foreach) optimiser over one parameter of ``n`` floats."""
     if torch is None:
         return None
     param = torch.nn.Parameter(torch.randn(n, device="cuda"))
     param.grad = torch.randn(n, device="cuda")
-    opt = torch.optim.AdamW([param], lr=1e-3, fused=True)
-    return opt.step
+    cls = getattr(torch.optim, name)
+    try:
+        return cls([param], fused=True, **options).step
+    except (RuntimeError, TypeError, ValueError):
+        return cls([param], foreach=True, **options).step
 
 
-def main() -> int:
+def benchmark_kernels(cupy, torch, peak: float) -> None:
+    print(f"{'kernel':42s} {'nbframe ms':>10s} {'GB/s':>7s} {'% peak':>7s} {'torch ms':>9s} {'% peak':>7s} "
+          f"{'torch/nf':>8s}")
+    for label, nbytes, ours, theirs in _kernel_cases(cupy, torch):
+        ms = _time_ms(cupy, ours)
+        row = f"{label:42s} {ms:10.3f} {nbytes / ms / 1e6:7.0f} {100 * nbytes / ms / 1e6 / peak:6.0f}%"
+        if theirs:
+            tms = _time_ms(cupy, theirs)
+            row += f" {tms:9.3f} {100 * nbytes / tms / 1e6 / peak:6.0f}% {tms / ms:8.2f}"
+        print(row, flush=True)
+
+
+# --------------------------------------------------------------------------- 2. training steps
+def _mlp(m):
+    nn = m.nn
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def _lenet(m):
+    nn = m.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def _resnet18_cifar(m):
+    """ResNet-18 for 32x32 images (3x3 stem, no max pool), written once for either framework."""
+    nn = m.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or cin != cout:
+                projection = nn.Conv2d(cin, cout, 1, stride, bias=False)
+                self.shortcut = nn.Sequential(projection, nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = self.bn1(self.conv1(x)).relu()
+            return (self.bn2(self.conv2(out)) + self.shortcut(x)).relu()
+
+    layers = [nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+    cin = 64
+    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
+        cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10)]
+    return nn.Sequential(*layers)
+
+
+WORKLOADS = {  # name: (builder, batch, input shape, timed steps)
+    "MLP 784-512-256-10, b128": (_mlp, 128, (784,), 200),
+    "LeNet-5 1x28x28, b64": (_lenet, 64, (1, 28, 28), 200),
+    "ResNet-18 CIFAR 3x32x32, b128": (_resnet18_cifar, 128, (3, 32, 32), 30),
+}
+
+
+def _steps_per_second(m, synchronize, builder, batch: int, shape: tuple, steps: int) -> float:
+    m.manual_seed(0)
+    model = builder(m).to("cuda")
+    optimizer = m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    data = [(m.tensor(rng.standard_normal((batch, *shape)).astype(np.float32)).to("cuda"),
+             m.tensor(rng.integers(0, 10, batch)).to("cuda")) for _ in range(4)]
+
+    def step(i: int) -> None:
+        x, y = data[i % len(data)]
+        optimizer.zero_grad()
+        m.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    for i in range(5):  # compiles the kernels, fills the memory pool
+        step(i)
+    synchronize()
+    start = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    synchronize()
+    return steps / (time.perf_counter() - start)
+
+
+def benchmark_training(torch) -> None:
+    import nbframe as nf
+
+    print(f"\n{'training step (SGD momentum)':36s} {'nbframe/s':>10s} {'torch/s':>9s} {'torch/nf':>9s}")
+    for name, (builder, batch, shape, steps) in WORKLOADS.items():
+        ours = _steps_per_second(nf, nf.cuda.synchronize, builder, batch, shape, steps)
+        row = f"{name:36s} {ours:10.1f}"
+        if torch:
+            theirs = _steps_per_second(torch, torch.cuda.synchronize, builder, batch, shape, steps)
+            row += f" {theirs:9.1f} {theirs / ours:9.2f}"
+        print(row, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-kernels", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args(argv)
     from nbframe.backend import cuda
 
     try:
         cupy = cuda.cupy_module()
     except RuntimeError as exc:
-        print(f"benchmarks/gpu.py needs a CUDA GPU: {exc}")
+        print(f"benchmarks/gpu.py needs a CUDA GPU, and there is none here: {exc}")
         return 1
     peak, name = _peak_gbs(cupy)
     torch = _torch_cuda()
-    print(f"{name}: peak memory bandwidth {peak:.0f} GB/s; PyTorch on GPU: "
-          f"{torch.__version__ if torch else 'not installed with CUDA'}")
-    print(f"{'kernel':42s} {'nbframe ms':>10s} {'GB/s':>7s} {'% peak':>7s} {'torch ms':>9s} {'% peak':>7s}")
-    for label, nbytes, ours, theirs in _cases(cupy, torch):
-        ms = _time_ms(cupy, ours)
-        row = f"{label:42s} {ms:10.3f} {nbytes / ms / 1e6:7.0f} {100 * nbytes / ms / 1e6 / peak:6.0f}%"
-        if theirs:
-            tms = _time_ms(cupy, theirs)
-            row += f" {tms:9.3f} {100 * nbytes / tms / 1e6 / peak:6.0f}%"
-        print(row)
+    print(f"{name}: peak memory bandwidth {peak:.0f} GB/s; PyTorch on this GPU: "
+          f"{torch.__version__ if torch else 'not installed with CUDA'}\n")
+    if not args.skip_kernels:
+        benchmark_kernels(cupy, torch, peak)
+    if not args.skip_training:
+        benchmark_training(torch)
     return 0
 
 

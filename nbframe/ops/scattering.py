@@ -48,10 +48,13 @@ def _identity(reduce: str, dtype):
 def _flat_positions(xp, shape, index, dim: int):
     """Where each element of ``index`` lands in the flattened output (C order)."""
     strides = np.cumprod((1,) + tuple(shape[:0:-1]))[::-1]
-    positions = 0
-    for part, stride in zip(_gather_index(xp, index, dim), strides):
-        positions = positions + part * int(stride)
-    return xp.broadcast_to(positions, index.shape).reshape(-1)
+    positions = index.astype(np.int64) * int(strides[dim])  # a new array, added to in place
+    for d, n in enumerate(index.shape):
+        if d != dim:
+            along = [1] * index.ndim
+            along[d] = n
+            positions += (xp.arange(n, dtype=np.int64) * int(strides[d])).reshape(along)
+    return positions.reshape(-1)
 
 
 def _multiply_at(xp, flat, positions, values) -> None:
@@ -97,7 +100,7 @@ def scatter_reduce_array(x, dim: int, index, src, reduce: str, include_self: boo
         flat[positions] = _identity(reduce, x.dtype)
     _combine_at(reduce, flat, positions, values)
     if reduce == "mean":
-        counts = _counts(x.shape, index, dim, include_self, x.dtype)
+        counts = _counts(x.shape, positions, include_self, x.dtype)
         if x.dtype.kind == "f":
             out /= counts
         else:
@@ -105,18 +108,17 @@ def scatter_reduce_array(x, dim: int, index, src, reduce: str, include_self: boo
     return out
 
 
-def _added_at(base, index, dim: int, values):
-    """``base`` (a fresh array) with ``values`` (in ``index``'s shape) added where the scatter puts them."""
-    xp = get_array_module(base)
-    _combine_at("sum", base.reshape(-1), _flat_positions(xp, base.shape, index, dim), values.reshape(-1))
+def _added_at(base, positions, values):
+    """``base`` (a fresh array) with ``values`` added at the flat ``positions``, repeats adding up."""
+    _combine_at("sum", base.reshape(-1), positions, values.reshape(-1))
     return base
 
 
-def _counts(shape, index, dim: int, include_self: bool, dtype):
+def _counts(shape, positions, include_self: bool, dtype):
     """How many values the mean averages at each position (at least 1, so untouched ones divide by 1)."""
-    xp = get_array_module(index)
-    counts = _added_at(xp.full(shape, 1 if include_self else 0, dtype=dtype), index, dim,
-                       xp.ones(index.shape, dtype=dtype))
+    xp = get_array_module(positions)
+    counts = _added_at(xp.full(shape, 1 if include_self else 0, dtype=dtype), positions,
+                       xp.ones(positions.shape, dtype=dtype))
     return xp.maximum(counts, 1)
 
 
@@ -159,7 +161,8 @@ def _sum_backward(grad, x, dim, index, src, out, include_self, needs_src):
 
 
 def _mean_backward(grad, x, dim, index, src, out, include_self, needs_src):
-    shared = grad / _constant(_counts(x.array.shape, index, dim, include_self, grad.array.dtype))
+    positions = _flat_positions(get_array_module(index), x.array.shape, index, dim)
+    shared = grad / _constant(_counts(x.array.shape, positions, include_self, grad.array.dtype))
     return shared, Gather.apply(shared, dim, index) if needs_src else None
 
 
@@ -170,7 +173,8 @@ def _extremum_backward(grad, x, dim, index, src, out, include_self, needs_src):
     dtype = grad.array.dtype
     x_is_result = (x.array == out.array).astype(dtype)
     src_is_result = (src.array == out.array[_gather_index(xp, index, dim)]).astype(dtype)
-    shared = grad / _constant(_added_at(x_is_result.copy(), index, dim, src_is_result))
+    ties = _added_at(x_is_result.copy(), _flat_positions(xp, x.array.shape, index, dim), src_is_result)
+    shared = grad / _constant(ties)
     grad_src = Gather.apply(shared, dim, index) * _constant(src_is_result) if needs_src else None
     return shared * _constant(x_is_result), grad_src
 
@@ -184,7 +188,8 @@ def _prod_backward(grad, x, dim, index, src, out, include_self, needs_src):
         return grad_x, None
     # src: out / src, except for the single zero of a group, whose gradient is the product of the others.
     src_zero = src.array == 0
-    zeros_there = _added_at(xp.zeros(x.array.shape, dtype=np.int64), index, dim, src_zero.astype(np.int64))
+    positions = _flat_positions(xp, x.array.shape, index, dim)
+    zeros_there = _added_at(xp.zeros(x.array.shape, dtype=np.int64), positions, src_zero.astype(np.int64))
     zeros_in_group = zeros_there[_gather_index(xp, index, dim)]
     if grad_mode.is_grad_enabled() and bool((zeros_in_group > 1).any()):
         raise RuntimeError(

@@ -317,8 +317,8 @@ def _check_index_tensor(op: str, x_shape, dim: int, index, src_shape=None) -> No
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {dtypes.from_numpy(index.dtype)}")
     if index.ndim != len(x_shape) and index.size:
         raise RuntimeError(
-            f"{op}(): Index tensor must have the same number of dimensions as input tensor "
-            f"(index has {index.ndim}, input has {len(x_shape)})"
+            f"{op}(): Index tensor must have the same number of dimensions as self tensor "
+            f"(index has {index.ndim}, self has {len(x_shape)})"
         )
     for d in range(index.ndim):
         too_big = d != dim and index.shape[d] > x_shape[d]

@@ -119,40 +119,42 @@ def _wrap_all(*arrays):
 
 # --------------------------------------------------------------------------- LSTM
 def _lstm_scale(a, hidden: int):
-    """``s`` such that ``s tanh(s x) + 1 - s`` is ``sigmoid`` on i, f, o (``s = 1/2``), ``tanh`` on g."""
+    """``(s, 1 - s, s * s)`` with ``s`` such that ``s tanh(s x) + 1 - s`` is ``sigmoid`` on i, f, o
+    (``s = 1/2``) and ``tanh`` on g (``s = 1``); cached per array module, dtype and size."""
     raw = getattr(a, "array", a)
     key = (get_array_module(raw), raw.dtype, hidden)
-    s = _LSTM_SCALES.get(key)
-    if s is None:
+    scales = _LSTM_SCALES.get(key)
+    if scales is None:
         xp = key[0]
         s = xp.full(4 * hidden, 0.5, dtype=raw.dtype)
         s[2 * hidden:3 * hidden] = 1.0
-        _LSTM_SCALES[key] = s
-    return s
+        scales = _LSTM_SCALES[key] = (s, 1 - s, s * s)
+    return scales
 
 
 def _lstm_activations(m, xg, hg, c):
     """``(act, c_new, tanh(c_new))``; ``act`` holds ``i, f, g, o`` side by side."""
     a = xg + hg
-    s = _lstm_scale(a, c.shape[-1])
-    act = m.tanh(a * s) * s + (1 - s)
     hidden = c.shape[-1]
+    s, offset, _ = _lstm_scale(a, hidden)
+    act = m.tanh(a * s) * s + offset
     c_new = act[..., hidden:2 * hidden] * c + act[..., :hidden] * act[..., 2 * hidden:3 * hidden]
     return act, c_new, m.tanh(c_new)
 
 
 def _lstm_backward(m, act, c, tanh_c, grad_h, grad_c):
-    """Gradients of the gates' pre-activations and of the previous cell state."""
+    """Gradients of the gates' pre-activations and of the previous cell state.
+
+    Each gate's derivative comes from its value ``y`` in one expression for all four:
+    ``s^2 - (y - 1 + s)^2`` is ``y (1 - y)`` where ``s = 1/2`` (sigmoid) and ``1 - y^2`` where ``s = 1``.
+    """
     hidden = c.shape[-1]
     i, f = act[..., :hidden], act[..., hidden:2 * hidden]
     g, o = act[..., 2 * hidden:3 * hidden], act[..., 3 * hidden:]
+    _, offset, s2 = _lstm_scale(act, hidden)
     grad_c = grad_h * o * (1 - tanh_c * tanh_c) + grad_c
-    grad_gates = m.cat([
-        grad_c * g * i * (1 - i),
-        grad_c * c * f * (1 - f),
-        grad_c * i * (1 - g * g),
-        grad_h * tanh_c * o * (1 - o),
-    ])
+    centred = act - offset
+    grad_gates = m.cat([grad_c * g, grad_c * c, grad_c * i, grad_h * tanh_c]) * (s2 - centred * centred)
     return grad_gates, grad_c * f
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ._checks import require_square
+from ._out import accepts_out
 from .inverse import Solve
 
 __all__ = ["cholesky"]
@@ -75,7 +76,8 @@ def _not_positive_definite(a) -> RuntimeError:
     )
 
 
-def cholesky(A, *, upper: bool = False, out=None):
+@accepts_out("cholesky")
+def cholesky(A, *, upper: bool = False):
     """The Cholesky factor L (lower triangular, positive diagonal) with ``A = L @ L.mT``; with ``upper=True``,
     ``U = L.mT`` with ``A = U.mT @ U``."""
     require_square("cholesky", A.array)

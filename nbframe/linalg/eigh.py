@@ -14,6 +14,7 @@ from ..autograd.function import Op
 from ..backend import get_array_module
 from ..ops.linalg import diag_embed
 from ._checks import require_square
+from ._out import accepts_out
 
 __all__ = ["eigh", "eigvalsh"]
 
@@ -64,7 +65,8 @@ def _check_uplo(uplo) -> str:
     return uplo.upper()
 
 
-def eigh(A, UPLO: str = "L", *, out=None):
+@accepts_out("eigh")
+def eigh(A, UPLO: str = "L"):
     """``(eigenvalues, eigenvectors)`` of symmetric ``A``, read from its lower (``UPLO='L'``) or upper
     triangle.
 
@@ -75,7 +77,8 @@ def eigh(A, UPLO: str = "L", *, out=None):
     return eigh_result(*Eigh.apply(A, _check_uplo(UPLO)))
 
 
-def eigvalsh(A, UPLO: str = "L", *, out=None):
+@accepts_out("eigvalsh")
+def eigvalsh(A, UPLO: str = "L"):
     """The eigenvalues of symmetric ``A`` in ascending order (its gradient is V diag(grad) Vᵀ)."""
     require_square("eigvalsh", A.array)
     return Eigh.apply(A, _check_uplo(UPLO))[0]

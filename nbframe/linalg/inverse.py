@@ -15,6 +15,7 @@ from ..autograd.function import Op
 from ..backend import get_array_module
 from ..ops.broadcast import sum_to
 from ._checks import require_square, singular
+from ._out import accepts_out
 
 __all__ = ["inv", "det", "slogdet", "solve"]
 
@@ -113,17 +114,20 @@ class SlogDet(Op):
 
 
 # --------------------------------------------------------------------------- public functions
-def inv(A, *, out=None):
+@accepts_out("inv")
+def inv(A):
     """The inverse of each square matrix in the last two dims of ``A``."""
     return Inv.apply(A)
 
 
-def det(A, *, out=None):
+@accepts_out("det")
+def det(A):
     """The determinant of each square matrix in the last two dims of ``A``."""
     return Det.apply(A)
 
 
-def solve(A, B, *, left: bool = True, out=None):
+@accepts_out("solve")
+def solve(A, B, *, left: bool = True):
     """The solution X of ``A @ X = B`` (``X @ A = B`` with ``left=False``); B may be a vector (batch)."""
     if not left:
         return solve(A.mT, B.mT).mT
@@ -146,6 +150,7 @@ def solve(A, B, *, left: bool = True, out=None):
     return Solve.apply(A, B)
 
 
-def slogdet(A, *, out=None):
+@accepts_out("slogdet")
+def slogdet(A):
     """``(sign, logabsdet)`` of each square matrix: ``det(A) = sign * exp(logabsdet)``, without overflow."""
     return slogdet_result(*SlogDet.apply(A))

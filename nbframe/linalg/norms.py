@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 
 from ..ops.reduce import Norm, normalize_dims
+from ._out import accepts_out
 
 __all__ = ["norm", "vector_norm", "matrix_norm"]
 
 
-def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+@accepts_out("vector_norm")
+def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
     """The ``ord``-norm of ``x`` as a vector (all elements, or over ``dim``): 2, 1, inf, -inf, 0 or any p."""
     if isinstance(ord, str) or isinstance(ord, bool):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
@@ -33,7 +35,8 @@ def _matrix_dims(op: str, A, dim) -> tuple:
     return d0, d1
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None, out=None):
+@accepts_out("matrix_norm")
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):
     """A matrix norm over the two dims ``dim``: 'fro', or 1/-1 (max/min column sum), inf/-inf (row sum)."""
     d0, d1 = _matrix_dims("matrix_norm", A, dim)
     if dtype is not None:
@@ -64,7 +67,8 @@ def _spectral_norm(A, ord, d0: int, d1: int, keepdim: bool):
     return result
 
 
-def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+@accepts_out("norm")
+def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     """A vector norm (``dim`` an int, or 1-D input) or a matrix norm (``dim`` a pair, or 2-D input).
 
     With neither ``ord`` nor ``dim``, the 2-norm of all elements, whatever the shape.

@@ -14,6 +14,7 @@ from ..autograd.function import Op
 from ..backend import get_array_module
 from ..ops.shape import cat
 from ._checks import require_matrix
+from ._out import accepts_out
 from .inverse import Solve
 
 __all__ = ["qr"]
@@ -73,7 +74,8 @@ def _square_or_tall_backward(q, r, grad_q, grad_r):
     return Solve.apply(r, (grad_q + q @ mirrored).mT).mT
 
 
-def qr(A, mode: str = "reduced", *, out=None):
+@accepts_out("qr")
+def qr(A, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q @ R``, Q's columns orthonormal and R upper triangular."""
     if mode not in MODES:
         raise RuntimeError(

@@ -17,6 +17,7 @@ from ..autograd.function import Op
 from ..backend import get_array_module
 from ..ops.linalg import diag_embed
 from ._checks import require_matrix, require_square
+from ._out import accepts_out
 from .eigh import Eigh, _gaps
 
 __all__ = ["svd", "svdvals", "pinv"]
@@ -74,7 +75,8 @@ def _svd_backward(grad_u, grad_s, grad_vh, u, s, vh, full_matrices: bool):
     return u @ inner @ vh
 
 
-def svd(A, full_matrices: bool = True, *, driver=None, out=None):
+@accepts_out("svd")
+def svd(A, full_matrices: bool = True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, S descending; U is m×m and Vh n×n unless
     ``full_matrices=False`` (then m×k and k×n, k = min(m, n))."""
     require_matrix("svd", A.array)
@@ -84,7 +86,8 @@ def svd(A, full_matrices: bool = True, *, driver=None, out=None):
     return svd_result(*Svd.apply(A, bool(full_matrices)))
 
 
-def svdvals(A, *, driver=None, out=None):
+@accepts_out("svdvals")
+def svdvals(A, *, driver=None):
     """The singular values of ``A`` in descending order (gradient U diag(grad) Vh)."""
     require_matrix("svdvals", A.array)
     return Svd.apply(A, False)[1]
@@ -121,7 +124,8 @@ def _reciprocal_above(values, magnitudes, atol, rtol, shape):
     return ones_where_dropped.reciprocal() * _wrap(kept.astype(dtype), False, None, 0)
 
 
-def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):
+@accepts_out("pinv")
+def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):
     """The Moore-Penrose pseudoinverse, through the SVD (or ``eigh`` with ``hermitian=True``).
 
     Singular values at or below max(atol, rtol · σ_max) count as zero; by default rtol = eps · max(m, n).

@@ -227,3 +227,33 @@ def test_decompositions_double_backward(fn):
 def test_bad_input_errors_name_the_function_and_what_was_expected(call, match):
     with pytest.raises(RuntimeError, match=match):
         call()
+
+
+# --------------------------------------------------------------------------- out=
+def test_out_receives_the_result_and_is_resized_as_torch():
+    a = nf.tensor(well_conditioned(3, 3))
+    out = nf.empty(0, dtype=nf.float64)
+    assert nf.linalg.inv(a, out=out) is out
+    assert np.allclose(out.numpy(), np.linalg.inv(a.numpy()))
+    values, vectors = nf.empty(3, dtype=nf.float64), nf.empty(3, 3, dtype=nf.float64)
+    result = nf.linalg.eigh(a + a.mT, out=(values, vectors))
+    assert result.eigenvalues is values and result.eigenvectors is vectors
+    assert np.allclose(values.numpy(), np.linalg.eigvalsh((a + a.mT).numpy()))
+    norm_out = nf.empty((), dtype=nf.float64)
+    nf.linalg.norm(a, out=norm_out)
+    assert norm_out.item() == pytest.approx(np.linalg.norm(a.numpy()))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda a: nf.linalg.inv(a, out=nf.empty(3, 3)), RuntimeError,
+     "linalg.inv\\(\\): Expected out tensor to have dtype float64, but got float32 instead"),
+    (lambda a: nf.linalg.inv(a.requires_grad_(), out=nf.empty(3, 3, dtype=nf.float64)), RuntimeError,
+     "functions with out=... arguments don't support automatic differentiation"),
+    (lambda a: nf.linalg.eigh(a, out=nf.empty(3, dtype=nf.float64)), TypeError,
+     "argument 'out' must be tuple of Tensors, not Tensor"),
+    (lambda a: nf.linalg.qr(a, out=(nf.empty(0, dtype=nf.float64),)), TypeError,
+     "expected tuple of 2 elements but got 1"),
+])
+def test_bad_out_arguments_are_refused_as_torch(call, error, match):
+    with pytest.raises(error, match=match):
+        call(nf.tensor(well_conditioned(3, 3)))

@@ -509,9 +509,10 @@ def take(input, index):
 
 
 # --------------------------------------------------------------------------- index_select / index_add
-def _check_dim_index(op: str, input, dim: int, index):
-    if index.array.dtype.kind not in "iu":
-        raise IndexError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
+def _check_dim_index(op: str, input, dim: int, index, dtypes=(np.int32, np.int64)):
+    if index.array.dtype not in dtypes:
+        expected = "int32/int64" if len(dtypes) > 1 else "int64"
+        raise IndexError(f"{op}(): Expected dtype {expected} for index, got {index.dtype}")
     if index.array.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector (got {index.array.ndim} dimensions)")
     n = input.array.ndim
@@ -602,7 +603,7 @@ def index_add(input, dim: int, index, source, *, alpha=1):
 
 def index_fill(input, dim: int, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or 0-d tensor)."""
-    dim, idx = _check_dim_index("index_fill", input, dim, index)
+    dim, idx = _check_dim_index("index_fill", input, dim, index, (np.int64,))
     return IndexPut.apply(input, _value_for(input, value), (slice(None),) * dim + (idx, Ellipsis), False)
 
 

@@ -263,6 +263,10 @@ def test_index_reduce_and_copy_on_integers():
     (lambda x: x.index_copy(0, nf.tensor([0]), nf.ones(1, 4, 1)), IndexError,
      "index_copy\\(\\): source tensor shape must match"),
     (lambda x: x.index_copy(3, nf.tensor([0]), nf.ones(1, 4)), IndexError, "Dimension out of range"),
+    (lambda x: x.index_fill(0, nf.tensor([0], dtype=nf.int32), 1.0), IndexError,
+     "index_fill\\(\\): Expected dtype int64 for index, got nbframe.int32"),
+    (lambda x: x.index_select(0, nf.tensor([0], dtype=nf.uint8)), IndexError,
+     "index_select\\(\\): Expected dtype int32/int64 for index"),
 ])
 def test_bad_input_errors_name_the_op_and_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):

@@ -197,9 +197,26 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
                         if left == 0:
                             ready.append(target)
                     elif grad is not None:
-                        _deliver_array_to_leaf(target, grad, node, given)
+                        old = target.grad
+                        if (
+                            old is not None
+                            and not target._hooks
+                            and type(grad) is type(old_array := old.array)
+                            and grad.shape == old_array.shape
+                            and grad.dtype == old_array.dtype
+                            and target.requires_grad
+                        ):
+                            # A leaf that already has a gradient: the accumulation, inlined.
+                            target.grad = _function._wrap(old_array + grad, False, None, 0)
+                        else:
+                            _deliver_array_to_leaf(target, grad, node, given)
             if not retain_graph:
-                node._release()
+                # node._release(), inlined: free what forward stored, keep the edges for drawing.
+                d = node.__dict__
+                d.clear()
+                d["next_edges"] = edges
+                d["_freed"] = True
+                d["_plain"] = False
     finally:
         _state.enabled = prev
 

@@ -326,26 +326,23 @@ class Op(Node):
     @classmethod
     def apply(cls, *args):
         ctx = _new(cls)
-        raw = []
-        needs = []
-        edges = []
-        record = False
+        raw = list(args)
+        edges = None
         enabled = _state.enabled
         # One pass over the arguments: arrays for forward and, while recording, the graph edges.
+        i = 0
         for a in args:
             if isinstance(a, _Tensor):
-                raw.append(a.array)
+                raw[i] = a.array
                 if enabled and a.requires_grad:
-                    record = True
-                    needs.append(True)
+                    if edges is None:
+                        edges = [None] * len(args)
+                        needs = [False] * len(args)
                     fn = a.grad_fn
-                    edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-                    continue
-            else:
-                raw.append(a)
-            needs.append(False)
-            edges.append(None)
-        if record:
+                    edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
+                    needs[i] = True
+            i += 1
+        if edges is not None:
             ctx.needs_input_grad = needs
             outputs = cls.forward(ctx, *raw)
             if type(outputs) is tuple:

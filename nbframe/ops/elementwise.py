@@ -46,17 +46,30 @@ __all__ = [
 ]
 
 
+_ndarray = np.ndarray
+
+
 def _shape(x):
     return getattr(x, "shape", ())
+
+
+def _shapes(a, b) -> tuple:
+    """Both operands' shapes (``()`` for a Python number): what a binary op's backward sums back to."""
+    return (a.shape if type(a) is _ndarray else _shape(a), b.shape if type(b) is _ndarray else _shape(b))
 
 
 def _binary(fn, a, b, op: str):
     try:
         return fn(a, b)
-    except ValueError:
-        if _shape(a) and _shape(b) and not _broadcastable(_shape(a), _shape(b)):
-            raise broadcast_error(op, a, b) from None
-        raise
+    except ValueError as error:
+        raise _broadcast_failure(a, b, op, error) from None
+
+
+def _broadcast_failure(a, b, op: str, error: ValueError) -> Exception:
+    """What to raise for NumPy's ``error`` in ``op``: ours, naming both shapes, when they don't broadcast."""
+    if _shape(a) and _shape(b) and not _broadcastable(_shape(a), _shape(b)):
+        return broadcast_error(op, a, b)
+    return error
 
 
 def _broadcastable(sa: tuple, sb: tuple) -> bool:
@@ -143,11 +156,14 @@ class Add(Op):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         a, b = promote(a, b, "add")
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = _shapes(a, b)
         ctx.alpha = alpha
         if alpha != 1:
             b = b * alpha
-        return _binary(_add, a, b, "add")
+        try:
+            return a + b
+        except ValueError as error:
+            raise _broadcast_failure(a, b, "add", error) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -178,11 +194,14 @@ class Sub(Op):
                 "invert a mask, use the `~` or `logical_not()` operator instead (`^` for two masks)."
             )
         a, b = promote(a, b, "sub")
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = _shapes(a, b)
         ctx.alpha = alpha
         if alpha != 1:
             b = b * alpha
-        return _binary(_sub, a, b, "sub")
+        try:
+            return a - b
+        except ValueError as error:
+            raise _broadcast_failure(a, b, "sub", error) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -213,8 +232,11 @@ class Mul(Op):
         need = ctx.needs_input_grad
         # Keep only what backward will read: b for a's gradient, a for b's.
         ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
-        ctx.shapes = (_shape(a), _shape(b))
-        return _binary(_mul, a, b, "mul")
+        ctx.shapes = _shapes(a, b)
+        try:
+            return a * b
+        except ValueError as error:
+            raise _broadcast_failure(a, b, "mul", error) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -644,7 +666,9 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = get_array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        out = get_array_module(x).maximum(x, 0)
+        if out.dtype is not x.dtype:  # bool and small integer inputs keep their dtype
+            out = out.astype(x.dtype)
         ctx.save_for_backward(out)
         return out
 
@@ -1022,18 +1046,6 @@ BitwiseAnd = _bitwise("bitwise_and", lambda xp, a, b: xp.bitwise_and(a, b))
 BitwiseOr = _bitwise("bitwise_or", lambda xp, a, b: xp.bitwise_or(a, b))
 BitwiseXor = _bitwise("bitwise_xor", lambda xp, a, b: xp.bitwise_xor(a, b))
 BitwiseNot = _bitwise("bitwise_not", lambda xp, x: xp.invert(x))
-
-
-def _add(a, b):
-    return a + b
-
-
-def _sub(a, b):
-    return a - b
-
-
-def _mul(a, b):
-    return a * b
 
 
 def _truediv(a, b):

@@ -145,6 +145,12 @@ class Sum(Op):
     def forward(ctx, x, dim, keepdim, dtype=None):
         dims = normalize_dims(dim, x.ndim, "sum")
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        if dtype is None and x.dtype.kind == "f":
+            if type(x) is np.ndarray and not keepdim and len(dims) == x.ndim:
+                # A 0-d result: reduce straight into a 0-d array (NumPy would return a scalar that the
+                # Tensor then converts back; a float dtype= argument alone costs NumPy 0.2 µs).
+                return np.add.reduce(x, dims, None, np.empty((), x.dtype), False)
+            return x.sum(axis=dims, keepdims=keepdim)
         # The array method skips np.sum's Python wrapper (about twice as fast on small arrays).
         return x.sum(axis=dims, keepdims=keepdim, dtype=_target_dtype(x, dtype))
 

@@ -1,0 +1,131 @@
+"""Plain ``loss.backward()`` passes gradients between nodes as raw arrays (engine.run_backward_arrays).
+
+It must give exactly what the general, Tensor-passing engine gives (``autograd.grad`` always takes that
+one), with hooks, ``retain_grad``, several-output ops, ops without ``backward_arrays`` and user Functions
+mixed in, and leave every leaf a ``.grad`` of its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nbframe as nf
+from nbframe.autograd import engine
+
+
+class _Square(nf.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x
+
+
+def _mixed(a, b):
+    """A graph with array ops, Tensor-only ops (sin, cumsum), a multi-output op and a user Function."""
+    h = (a * b + a).relu() * 2 - b.exp() / 3
+    first, second = h.split(2, dim=1)
+    g = first.sin().cumsum(0) + _Square.apply(second).tanh() + a.log1p().mean(1, keepdim=True)
+    return (g.sigmoid() * b[:, :2].sqrt()).sum() + h.mean()
+
+
+def _leaves(seed=0):
+    rng = np.random.default_rng(seed)
+    a = nf.tensor(rng.random((3, 4)) + 0.1, requires_grad=True)
+    b = nf.tensor(rng.random((3, 4)) + 0.1, requires_grad=True)
+    return a, b
+
+
+def test_plain_backward_matches_the_general_engine():
+    a, b = _leaves()
+    ga, gb = nf.autograd.grad(_mixed(a, b), (a, b))
+    _mixed(a, b).backward()
+    np.testing.assert_allclose(a.grad.numpy(), ga.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), gb.numpy(), rtol=1e-12)
+
+
+def test_plain_backward_is_the_array_path(monkeypatch):
+    calls = []
+    original = engine.run_backward_arrays
+    monkeypatch.setattr(engine, "run_backward_arrays", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(nf.autograd, "run_backward_arrays", engine.run_backward_arrays)
+    a, b = _leaves()
+    _mixed(a, b).backward()
+    assert calls == [1]
+    _mixed(a, b).backward(create_graph=True)  # create_graph takes the Tensor path
+    assert calls == [1]
+
+
+def test_hooks_and_retain_grad_see_tensors_on_the_array_path():
+    a, b = _leaves()
+    seen = []
+    a.register_hook(lambda g: seen.append(type(g)) or g * 2)
+    h = a * b
+    h.retain_grad()
+    h.register_hook(lambda g: seen.append(type(g)))
+    node_calls = []
+    h.grad_fn.register_hook(lambda grad_inputs, grad_outputs: node_calls.append(len(grad_inputs)))
+    (h * 3).sum().backward()
+    assert seen == [nf.Tensor, nf.Tensor]
+    assert node_calls == [2]
+    np.testing.assert_allclose(h.grad.numpy(), np.full((3, 4), 3.0))
+    np.testing.assert_allclose(a.grad.numpy(), 2 * 3 * b.detach().numpy())
+
+
+def test_each_leaf_owns_a_writeable_gradient():
+    a, b = _leaves()
+    (a + b).sum().backward()  # add passes one array to both leaves
+    assert a.grad.array is not b.grad.array
+    a.grad.add_(1)  # a broadcast view from sum's backward would refuse this
+    np.testing.assert_allclose(b.grad.numpy(), np.ones((3, 4)))
+
+
+def test_gradients_accumulate_across_backward_calls():
+    a, b = _leaves()
+    for _ in range(3):
+        (a * b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 3 * b.detach().numpy())
+
+
+def test_zero_dim_chain_gives_array_gradients():
+    x = nf.tensor(2.0, requires_grad=True)
+    (((x * 3).exp() - x) / 4).mean().backward()  # NumPy gives scalars, not arrays, for 0-d arithmetic
+    assert isinstance(x.grad.array, np.ndarray)
+    np.testing.assert_allclose(x.grad.item(), (3 * np.exp(6.0) - 1) / 4)
+
+
+def test_a_gradient_to_a_leaf_of_another_dtype_is_cast():
+    x = nf.tensor([1.0, 2.0], dtype=nf.float32, requires_grad=True)
+    y = nf.tensor([3.0, 4.0], dtype=nf.float64)
+    (x * y).sum().backward()  # promote gives float64: the gradient reaching x is float64
+    assert x.grad.dtype == nf.float32
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 4.0])
+
+
+def test_division_by_zero_in_backward_is_a_value_not_a_warning():
+    x = nf.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.log().sum().backward()
+    assert np.isinf(x.grad.numpy()[0])
+
+
+def test_second_backward_without_retain_graph_raises():
+    a, b = _leaves()
+    loss = (a * b).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_a_non_scalar_root_still_asks_for_a_gradient():
+    a, _ = _leaves()
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (a * 2).backward()

@@ -242,6 +242,8 @@ class RecurrentSequence(Op):
         schedule = _Schedule(batch_sizes, reverse, h0.shape[0])
         xg = _input_projection(m, cell, x, w_ih, b_ih, b_hh)
         out, h_n, c_n, steps = _run_forward(m, cell, schedule, xg, h0, c0, w_hh, b_hh, w_hr)
+        if out is h_n:  # one time step: two outputs must not share an array (an in-place change to one)
+            out = out.copy()
         if any(ctx.needs_input_grad[:8]):
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
             ctx.cell, ctx.schedule, ctx.steps = cell, schedule, steps

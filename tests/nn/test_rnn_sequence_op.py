@@ -134,6 +134,15 @@ def test_changing_the_initial_state_in_place_refuses_backward():
         out.sum().backward()
 
 
+def test_one_step_output_and_final_state_do_not_share_memory():
+    tensors, _ = _op_arguments("GRU")
+    x, h0, _, *weights = tensors
+    out, h_n, _ = recurrent_sequence("GRU", x[:2], h0, None, tuple(weights), (2,), False)
+    before = h_n.detach().numpy().copy()
+    out.detach().mul_(0)
+    np.testing.assert_array_equal(h_n.detach().numpy(), before)
+
+
 def test_no_grad_forward_equals_grad_forward():
     gru = _layer("GRU", bidirectional=True)
     x = nf.randn(4, 3, INPUT, dtype=nf.float64)

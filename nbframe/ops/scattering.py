@@ -260,7 +260,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     _check_index_tensor(op, x.array.shape, dim, index.array, src.array.shape)
     if src.array.shape != index.array.shape:
         src = GetItem.apply(src, _corner(index.array.shape) + (Ellipsis,), True)  # only what index covers
-    out = ScatterReduce.apply(x, dim, index.array, src, reduce, bool(include_self))
+    out = ScatterReduce.apply(x, dim, index, src, reduce, bool(include_self))
     return Reshape.apply(out, ()) if scalar else out
 
 

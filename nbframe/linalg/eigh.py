@@ -22,7 +22,7 @@ __all__ = ["eigh", "eigvalsh"]
 eigh_result = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 
 
-def _gaps(values):
+def pairwise_differences(values):
     """``values[j] - values[i]`` at ``[i, j]``, with ones on the diagonal (the divisor of the off-diagonal
     terms of the eigenvector and singular-vector gradients)."""
     from ..creation import eye
@@ -53,7 +53,7 @@ class Eigh(Op):
             # The eigenvectors stay orthonormal: only the skew-symmetric part of Vᵀ gV moves them,
             # each pair (i, j) in proportion to 1 / (λj - λi).
             projected = vectors_t @ grad_vectors
-            inner = 0.5 * (projected - projected.mT) / _gaps(values)
+            inner = 0.5 * (projected - projected.mT) / pairwise_differences(values)
             if grad_values is not None:
                 inner = inner + diag_embed(grad_values)
         return vectors @ inner @ vectors_t, None

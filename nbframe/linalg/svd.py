@@ -18,7 +18,7 @@ from ..backend import get_array_module
 from ..ops.linalg import diag_embed
 from ._checks import require_matrix, require_square
 from ._out import accepts_out
-from .eigh import Eigh, _gaps
+from .eigh import Eigh, pairwise_differences
 
 __all__ = ["svd", "svdvals", "pinv"]
 
@@ -64,7 +64,7 @@ def _svd_backward(grad_u, grad_s, grad_vh, u, s, vh, full_matrices: bool):
     if grad_v is not None:
         v_t_grad_v = v.mT @ grad_v
         inner = inner + s.unsqueeze(-1) * (v_t_grad_v - v_t_grad_v.mT)
-    inner = inner / _gaps(s * s)
+    inner = inner / pairwise_differences(s * s)
     if grad_s is not None:
         inner = inner + diag_embed(grad_s)
     # What lies outside the span of U (tall A) or V (wide A) comes back through S⁻¹.

@@ -426,7 +426,7 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_input(input, "cross_entropy")
-    if target.array.dtype.kind in "iu" and _cuda.has_kernel_dtype(input.array):  # kernels/cross_entropy.cu
+    if _cuda.has_kernel_dtype(input.array) and target.array.dtype.kind in "iu":  # kernels/cross_entropy.cu
         from .fused import FusedCrossEntropy
 
         _check_target_shape(input.array, target.array, "cross_entropy")

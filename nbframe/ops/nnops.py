@@ -753,7 +753,7 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape, op: str
     if not training or p == 0.0:
         return input
     x = input.array
-    if mask_shape == x.shape and _cuda_backend().has_kernel_dtype(x):  # kernels/dropout.cu (Philox)
+    if _cuda_backend().has_kernel_dtype(x) and mask_shape == x.shape:  # kernels/dropout.cu (Philox)
         from .fused import FusedDropout
 
         return _maybe_inplace(input, inplace, lambda t: FusedDropout.apply(t, p), op + "_")

@@ -162,8 +162,8 @@ class Launch:
 
 
 class FakeKernel:
-    def __init__(self, stem: str, expression: str, launches: list):
-        self.stem, self.expression, self.launches = stem, expression, launches
+    def __init__(self, stem: str, expression: str, launches: list, fused: str | None = None):
+        self.stem, self.expression, self.launches, self.fused = stem, expression, launches, fused
         self.signature = kernel_signature(stem, expression)
 
     def __call__(self, grid, block, args):
@@ -174,6 +174,8 @@ class FakeKernel:
         for param, value in zip(self.signature, args):
             launch.args[param.name] = _check_argument(self.expression, param, value)
         self.launches.append(launch)
+        if self.fused is not None:
+            launch.args["expression"] = self.fused
         _REFERENCES[launch.name](launch, **launch.args)
 
 
@@ -329,6 +331,16 @@ def _embedding_backward(launch, indices, grad_output, grad_weight, n, dim, paddi
         None if padding_idx == -(2**63) else padding_idx)
 
 
+def _fused_elementwise(launch, in0, in1, in2, in3, in4, in5, in6, in7, out, n, expression):
+    """The generated C expression evaluated with NumPy (casts ``(A)`` dropped, C math names mapped)."""
+    inputs = (in0, in1, in2, in3, in4, in5, in6, in7)
+    names = {f"a{i}": a.reshape(-1)[:n].astype(np.float64) for i, a in enumerate(inputs)}
+    names.update(exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh)
+    assert "?" not in expression, "the fake evaluates expressions without the ternary operator"
+    with np.errstate(all="ignore"):
+        out.reshape(-1)[...] = eval(expression.replace("(A)", ""), {"__builtins__": {}}, names)
+
+
 _REFERENCES = {
     "softmax_forward": _softmax_forward, "softmax_backward": _softmax_backward,
     "cross_entropy_forward": _cross_entropy_forward, "cross_entropy_backward": _cross_entropy_backward,
@@ -337,6 +349,7 @@ _REFERENCES = {
     "im2col": _im2col, "col2im": _col2im, "maxpool2d_forward": _maxpool2d_forward,
     "maxpool2d_backward": _maxpool2d_backward, "dropout_forward": _dropout_forward,
     "dropout_backward": _dropout_backward, "embedding_backward": _embedding_backward,
+    "fused_elementwise": _fused_elementwise,
 }
 
 
@@ -376,6 +389,15 @@ def record_real_kernels(monkeypatch) -> list[Launch]:
     return launches
 
 
+def _fake_fused(launches):
+    def get_fused_kernel(expression: str, arity: int, dtype):
+        loader.fused_prelude(expression, arity)  # its checks of the arity
+        expr = f"fused_elementwise<{loader.element_type(dtype)}>"
+        return FakeKernel("elementwise_fusion", expr, launches, fused=expression)
+
+    return get_fused_kernel
+
+
 def install(monkeypatch) -> list[Launch]:
     """Put the fake device in place of CuPy and the fake kernels in place of the compiled ones.
 
@@ -395,4 +417,5 @@ def install(monkeypatch) -> list[Launch]:
         return FakeKernel(stem, _expression(stem, template, dtype), launches)
 
     monkeypatch.setattr(cuda, "_kernel", kernel)
+    monkeypatch.setattr(loader, "get_fused_kernel", _fake_fused(launches))
     return launches

@@ -59,8 +59,6 @@ def _close(dev, cpu, rtol=1e-5, atol=1e-6):
 # --------------------------------------------------------------------------- the fake itself
 def test_every_kernel_signature_is_read_from_its_source():
     for stem in loader.kernel_files():
-        if stem == "elementwise_fusion":
-            continue
         for expression in loader.name_expressions(stem):
             params = fake_cuda.kernel_signature(stem, expression)
             assert params and any(p.pointer for p in params), expression
@@ -284,6 +282,17 @@ def test_embedding_backward_and_softmax_run_their_kernels(launches, rng):
     F.softmax(F.embedding(idx, wc, padding_idx=2), -1).sum().backward()
     _close(wd.grad, wc.grad, atol=1e-6)
     assert _names(launches) == ["softmax_forward", "softmax_backward", "embedding_backward"]
+
+
+# --------------------------------------------------------------------------- elementwise fusion
+def test_fused_elementwise_broadcasts_its_inputs_and_pads_the_pointer_list_to_eight(launches, rng):
+    a, b = rng.standard_normal((30, 7)).astype(np.float32), rng.standard_normal(7).astype(np.float32)
+    out = gpu.fused_elementwise("a0 * ((A)1 / ((A)1 + exp(-a1)))", nf.tensor(a).cuda().array,
+                                nf.tensor(b).cuda().array)
+    np.testing.assert_allclose(nf.tensor(out).cpu().numpy(), a / (1 + np.exp(-b)), rtol=1e-6)
+    (launch,) = launches
+    assert launch.expression == "fused_elementwise<float>" and launch.args["n"] == 210
+    assert all(launch.args[f"in{i}"].shape == (30, 7) for i in range(8))
 
 
 # --------------------------------------------------------------------------- optimisers

@@ -7,6 +7,7 @@ compute_80 and compute_90; and ``nvcc -ptx`` on the file itself when nvcc is on 
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -70,6 +71,17 @@ def test_fusion_template_compiles_a_generated_expression(nvrtc, arch):
     prelude = loader.fused_prelude("a0 * ((A)1 / ((A)1 + exp(-a1))) + tanh(a2) * sqrt(a0 * a0)", 3)
     source = loader.kernel_source("elementwise_fusion", prelude)
     _nvrtc_ptx(nvrtc, source, "fused.cu", loader.name_expressions("elementwise_fusion"), arch)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_every_expression_the_jit_fusion_pass_generates_compiles(nvrtc, arch):
+    """Each C template of nbframe.jit's fusion pass, nested once, through the fusion kernel."""
+    fusion = importlib.import_module("nbframe.jit.passes.fusion")
+    expression = "a0"
+    for i, template in enumerate(fusion._C.values()):
+        expression = template.format(expression, f"a{1 + i % 7}")
+    source = loader.kernel_source("elementwise_fusion", loader.fused_prelude(expression, 8))
+    _nvrtc_ptx(nvrtc, source, "jit_fused.cu", loader.name_expressions("elementwise_fusion"), arch)
 
 
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not on PATH")

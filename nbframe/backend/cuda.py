@@ -34,19 +34,30 @@ def _load():
     return cupy
 
 
+_device_count: int | None = None  # asked of the driver once per process, as PyTorch does
+
+
 def is_available() -> bool:
     """True when CuPy imports and sees at least one CUDA device."""
+    global _device_count
     cupy = _load()
     if cupy is None:
         return False
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    if _device_count is None:
+        try:
+            _device_count = cupy.cuda.runtime.getDeviceCount()
+        except Exception:
+            _device_count = 0
+    return _device_count > 0
 
 
 def cupy_module():
-    """CuPy, or a RuntimeError that says why a CUDA device can't be used here."""
+    """CuPy, or a RuntimeError that says why a CUDA device can't be used here.
+
+    Every kernel wrapper calls this first: once a device was found it costs two global reads.
+    """
+    if _cupy is not None and _device_count:
+        return _cupy
     cupy = _load()
     if cupy is None:
         raise RuntimeError(f"a CUDA device was asked for, but {_cupy_error}; {INSTALL_HINT}")

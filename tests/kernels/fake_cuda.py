@@ -409,6 +409,7 @@ def install(monkeypatch) -> list[Launch]:
     fake = FakeCupy()
     monkeypatch.setattr(cuda, "_cupy", fake)
     monkeypatch.setattr(cuda, "_cupy_error", None)
+    monkeypatch.setattr(cuda, "_device_count", 1)
     monkeypatch.setattr(cuda, "ARRAY_TYPES", (np.ndarray, FakeCudaArray))
     monkeypatch.setattr(cuda, "_sm_counts", {})
     monkeypatch.setattr(cuda, "_philox", {})

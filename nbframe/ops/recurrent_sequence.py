@@ -264,7 +264,9 @@ class RecurrentSequence(Op):
         m = _array_math(g)
         pieces = _run_backward(m, cell, schedule, ctx.steps, w_hh, w_hr, g, grad_h_n.array,
                                None if grad_c_n is None else grad_c_n.array)
-        grads = _gradients(m, cell, ctx.needs_input_grad, x, w_ih, pieces)
+        grads = list(_gradients(m, cell, ctx.needs_input_grad, x, w_ih, pieces))
+        if grads[6] is not None and grads[6] is grads[5]:  # folded biases: each leaf gets its own array
+            grads[6] = grads[6].copy()
         return tuple(None if a is None else _fn._wrap(a, False, None, 0) for a in grads) + (None, None, None)
 
 

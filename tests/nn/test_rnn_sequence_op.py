@@ -134,6 +134,14 @@ def test_changing_the_initial_state_in_place_refuses_backward():
         out.sum().backward()
 
 
+def test_both_biases_get_gradients_of_their_own():
+    lstm = _layer("LSTM")
+    lstm(nf.randn(3, 2, INPUT, dtype=nf.float64))[0].sum().backward()
+    np.testing.assert_array_equal(lstm.bias_ih_l0.grad.numpy(), lstm.bias_hh_l0.grad.numpy())
+    lstm.bias_ih_l0.grad.mul_(0)
+    assert lstm.bias_hh_l0.grad.abs().sum().item() > 0
+
+
 def test_one_step_output_and_final_state_do_not_share_memory():
     tensors, _ = _op_arguments("GRU")
     x, h0, _, *weights = tensors

@@ -1,5 +1,6 @@
 // 2-D max pooling over (N, C, H, W) with the flat index (h * W + w) of each maximum, as PyTorch
-// saves it; padding counts as -inf. NaN wins, as in PyTorch.
+// saves it; padding counts as -inf. PyTorch's rule, `val > max || isnan(val)`: the first of tied
+// maxima wins, and a NaN wins over everything, the last NaN of the window over earlier ones.
 #include "common.cuh"
 
 template <typename T>
@@ -25,7 +26,6 @@ __global__ void maxpool2d_forward(const T* __restrict__ x, T* __restrict__ y, lo
                 if (best_index < 0 || v > best || v != v) {
                     best = v;
                     best_index = (long long)h * W + w;
-                    if (v != v) { i = KH; break; }
                 }
             }
         }

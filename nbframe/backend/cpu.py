@@ -95,6 +95,7 @@ def window_argmax(windows):
     """The flat index within its window ``(kh * kw)`` of each window's maximum (a NaN counts as the max).
 
     ``windows`` is ``(..., kh, kw)``; used where windows differ in size (adaptive max pooling).
+    PyTorch's rule: the first of tied maxima, the last NaN of a window that has any.
     """
     xp = _window_xp(windows)
     flat = windows.reshape(*windows.shape[:-2], -1)
@@ -102,7 +103,8 @@ def window_argmax(windows):
     if flat.dtype.kind == "f":
         nan = xp.isnan(flat)
         if nan.any():
-            local = xp.where(nan.any(axis=-1), nan.argmax(axis=-1), local)
+            last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+            local = xp.where(nan.any(axis=-1), last, local)
     return local
 
 
@@ -111,7 +113,8 @@ def window_max(x, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple
 
     Works on strided slices, one per kernel position (no copy of the windows): first the
     maxima, then the position of the first element equal to its window's max, as in
-    PyTorch (a NaN counts as the max: it propagates).
+    PyTorch; a NaN counts as the max (it propagates), and as in PyTorch the last NaN of a
+    window is the one whose position is kept.
     """
     xp = _window_xp(x)
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
@@ -130,6 +133,9 @@ def window_max(x, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple
     for part in parts[1:]:
         local += ~found  # still counting until this window's max has been seen
         found |= is_max(part)
+    if nan_aware:
+        for k, part in enumerate(parts):
+            local = xp.where(xp.isnan(part), local.dtype.type(k), local)
     return best, local
 
 
@@ -369,7 +375,9 @@ def embedding_backward(indices, grad_output, num_embeddings: int, padding_idx: i
 
 def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                       out_size: tuple | None = None):
-    """Max-pool ``(N, C, H, W)``: values and the flat ``h * W + w`` index of each maximum (first of ties).
+    """Max-pool ``(N, C, H, W)``: values and the flat ``h * W + w`` index of each maximum.
+
+    PyTorch's rule: the first of tied maxima, and the last NaN of a window if it has any.
 
     ``out_size`` may ask for a last window that runs past the padding (PyTorch's ceil_mode).
     """
@@ -387,7 +395,7 @@ def maxpool2d_forward(x, kernel: tuple, stride: tuple, padding: tuple, dilation:
             cols = np.arange(ow) * sw - pw + j * dw
             inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
             v = x[:, :, rows.clip(0, h - 1)][:, :, :, cols.clip(0, w - 1)].astype(best.dtype)
-            better = inside & ((index < 0) | (v > best) | (np.isnan(v) & ~np.isnan(best)))
+            better = inside & ((index < 0) | (v > best) | np.isnan(v))
             best = np.where(better, v, best)
             index = np.where(better, rows.clip(0, h - 1)[:, None] * w + cols.clip(0, w - 1)[None, :], index)
     return best.astype(x.dtype), index

@@ -145,3 +145,17 @@ def test_maxpool2d_matches_torch_values_indices_and_gradient(rng, kernel, stride
     np.testing.assert_array_equal(y, yt.detach().numpy())
     np.testing.assert_array_equal(index, it.numpy())
     np.testing.assert_allclose(cpu.maxpool2d_backward(dy, index, x.shape), xt.grad.numpy())
+
+
+def test_max_pooling_keeps_the_last_nan_of_a_window_as_torch_does():
+    import nbframe as nf
+
+    x = np.array([[[[np.nan, 1.0, np.nan, 0.0], [2.0, 2.0, 5.0, np.nan]]]])
+    want = [F.max_pool2d(torch.tensor(x), k, return_indices=True)[1].numpy() for k in ((1, 4), (2, 2))]
+    want_adaptive = F.adaptive_max_pool2d(torch.tensor(x), (1, 2), return_indices=True)[1].numpy()
+    for k, expected in zip(((1, 4), (2, 2)), want):
+        np.testing.assert_array_equal(cpu.maxpool2d_forward(x, k, k, (0, 0), (1, 1))[1], expected)
+        _, index = nf.nn.functional.max_pool2d(nf.tensor(x), k, return_indices=True)
+        np.testing.assert_array_equal(index.numpy(), expected)
+    got = nf.nn.functional.adaptive_max_pool2d(nf.tensor(x), (1, 2), return_indices=True)[1].numpy()
+    np.testing.assert_array_equal(got, want_adaptive)

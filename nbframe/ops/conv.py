@@ -96,15 +96,21 @@ def col2im_unpadded(cols, in_shape: tuple, sides: tuple, stride: tuple, dilation
     return out[:, :, top:top + h, left:left + w]
 
 
-def conv_forward_array(x, w, b, geo: ConvGeometry):
-    """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``: im2col and one GEMM."""
+def conv_columns(x, kernel: tuple, geo: ConvGeometry):
+    """The column matrix a convolution of ``x`` uses (forward and weight gradient alike)."""
+    return _im2col(x, kernel, geo, _batch_last(_output_size(x.shape[2:], kernel, geo)[1], x))
+
+
+def conv_forward_array(x, w, b, geo: ConvGeometry, col=None):
+    """``(N, C, H, W) * (O, C/G, kh, kw) -> (N, O, OH, OW)``: im2col (unless given ``col``) and a GEMM."""
     xp = get_array_module(x)
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     g = geo.groups
     oh, ow = _output_size(x.shape[2:], (kh, kw), geo)
     batch_last = _batch_last(ow, x)
-    col = _im2col(x, (kh, kw), geo, batch_last)
+    if col is None:
+        col = _im2col(x, (kh, kw), geo, batch_last)
     out = _grouped_matmul(w.reshape(g, o // g, cg * kh * kw), col)  # (G, O/G, columns)
     if batch_last:
         y = out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
@@ -134,11 +140,13 @@ def conv_input_grad_array(gy, w, in_shape: tuple, geo: ConvGeometry):
     return get_array_module(out).ascontiguousarray(out)
 
 
-def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry):
-    """The gradient of the convolution in its weight: the output gradient times the column matrix."""
+def conv_weight_grad_array(x, gy, w_shape: tuple, geo: ConvGeometry, col=None):
+    """The gradient of the convolution in its weight: the output gradient times the column matrix
+    (``x``'s, rebuilt unless the forward's is given as ``col``)."""
     o, cg, kh, kw = w_shape
     batch_last = _batch_last(gy.shape[3], x)
-    col = _im2col(x, (kh, kw), geo, batch_last)
+    if col is None:
+        col = _im2col(x, (kh, kw), geo, batch_last)
     gw = _grouped_matmul(_output_grad_matrix(gy, geo.groups, batch_last), col.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 
@@ -148,22 +156,27 @@ class Conv2dOp(Op):
     """``y = conv(x, w) + b``."""
 
     label = "conv2d"
+    #: The column matrix is rebuilt in backward rather than kept: it is kh*kw times the input, and
+    #: keeping it would put peak memory well above PyTorch's. A subclass that sets this (nbframe.jit's
+    #: compiled training step) keeps it for the weight gradient instead: memory for speed.
+    keep_columns = False
+    columns = None
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
         _check_dtypes(x, w, b)
-        # The column matrix is rebuilt in backward rather than kept: it is kh*kw times the input,
-        # and keeping it would put peak memory well above PyTorch's.
         ctx.save_for_backward(x, w)
         ctx.geo = geo
-        return conv_forward_array(x, w, b, geo)
+        if ctx.keep_columns and ctx.needs_input_grad[1]:
+            ctx.columns = conv_columns(x, w.shape[2:], geo)
+        return conv_forward_array(x, w, b, geo, ctx.columns)
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
         gx = ConvInputGrad.apply(gy, w, tuple(x.shape), ctx.geo) if need[0] else None
-        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo) if need[1] else None
+        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo, ctx.columns) if need[1] else None
         gb = gy.sum((0, 2, 3)) if need[2] else None
         return gx, gw, gb, None
 
@@ -195,10 +208,10 @@ class ConvWeightGrad(Op):
     label = "conv2d_weight_grad"
 
     @staticmethod
-    def forward(ctx, x, gy, w_shape, geo):
+    def forward(ctx, x, gy, w_shape, geo, col=None):
         ctx.save_for_backward(x, gy)
         ctx.geo = geo
-        return conv_weight_grad_array(x, gy, w_shape, geo)
+        return conv_weight_grad_array(x, gy, w_shape, geo, col)
 
     @staticmethod
     def backward(ctx, grad):
@@ -206,7 +219,7 @@ class ConvWeightGrad(Op):
         need = ctx.needs_input_grad
         d_x = ConvInputGrad.apply(gy, grad, tuple(x.shape), ctx.geo) if need[0] else None
         d_gy = Conv2dOp.apply(x, grad, None, ctx.geo) if need[1] else None
-        return d_x, d_gy, None, None
+        return d_x, d_gy, None, None, None
 
 
 class Unfold(Op):

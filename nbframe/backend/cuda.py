@@ -313,9 +313,11 @@ def cross_entropy_forward(logits, target, weight=None, ignore_index: int = -100,
         _kernel("cross_entropy", "cross_entropy_forward<{T}>", logits.dtype)(
             grid, block, (logits, target, weight, wsum, loss, row_weight, lse, bad, np.int64(rows),
                           np.int32(classes), np.int64(ignore_index), _scalar(logits.dtype, label_smoothing)))
-        if int(bad[0]):
-            raise IndexError(f"{where}: a target is out of bounds: expected class indices in [0, {classes}) "
-                             f"or ignore_index={ignore_index}")
+        if int(bad[0]):  # the same message as the CPU path's
+            valid = (target == ignore_index) | ((target >= 0) & (target < classes))
+            raise IndexError(
+                f"cross_entropy: Target {int(target[~valid][0])} is out of bounds: class indices must be in "
+                f"[0, {classes - 1}] (or equal ignore_index={ignore_index})")
     return loss, row_weight, lse
 
 

@@ -387,10 +387,8 @@ class LogSoftmax(_SoftmaxOp):
 
 def _softmax(x, dim: int, log: bool):
     """Softmax or log-softmax along ``dim``, shifted by the maximum so that no exp overflows."""
-    if dim == x.ndim - 1 and type(x) is not _cpu_array_type():
-        fn = getattr(_cuda_backend(), "softmax_forward", None)
-        if fn is not None and x.flags.c_contiguous:
-            return fn(x, log)
+    if dim == x.ndim - 1 and _cuda_backend().has_kernel_dtype(x):  # kernels/softmax.cu (copies a strided x)
+        return _cuda_backend().softmax_forward(x, log)
     xp = get_array_module(x)
     shifted = x - x.max(axis=dim, keepdims=True)
     if log:

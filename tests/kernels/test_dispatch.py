@@ -123,7 +123,7 @@ def test_cross_entropy_double_backward_on_the_gpu_path_matches_the_cpu(launches,
 
 def test_cross_entropy_on_the_gpu_path_reports_a_target_out_of_range(launches):
     _, xd = _pair(np.zeros((2, 3), np.float32))
-    with pytest.raises(IndexError, match=r"out of bounds.*\[0, 3\)"):
+    with pytest.raises(IndexError, match=r"Target 3 is out of bounds: class indices must be in \[0, 2\]"):
         F.cross_entropy(xd, nf.tensor([0, 3]).cuda())
 
 
@@ -439,3 +439,25 @@ def test_layer_norm_parameter_gradients_stay_within_the_grid_limit_for_millions_
     assert fake_launches[-1].grid[1] <= 65535
     np.testing.assert_allclose(np.asarray(db), [rows * 0.5], rtol=1e-5)
     np.testing.assert_allclose(np.asarray(dw), [rows * 0.25], rtol=1e-5)
+
+
+def test_half_precision_tensors_run_the_half_kernels_with_float_hyper_parameters(launches, rng):
+    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
+    target = nf.tensor(rng.integers(0, 5, 4))
+    results = []
+    for dtype, device in ((nf.float32, "cpu"), (nf.float16, "cuda")):
+        nf.manual_seed(0)
+        conv, norm = nn.Conv2d(3, 2, 3).to(device, dtype), nn.LayerNorm(18).to(device, dtype)
+        opt = nf.optim.SGD([*conv.parameters(), *norm.parameters()], lr=0.1, momentum=0.9)
+        xs = nf.tensor(x).to(device, dtype).requires_grad_()
+        h = norm(F.max_pool2d(conv(xs), 2).flatten(1))
+        loss = F.cross_entropy(F.log_softmax(h[:, :5], -1), target.to(device))
+        loss.backward()
+        opt.step()
+        results.append([_host(v).astype(np.float32) for v in (loss, xs.grad, conv.weight)])
+    for dev, host in zip(results[1], results[0]):
+        np.testing.assert_allclose(dev, host, rtol=2e-2, atol=2e-2)
+    element_types = {launch.expression.partition("<")[2].split(",")[0].rstrip(">") for launch in launches}
+    assert element_types == {"nbf_half"}
+    assert {"im2col", "col2im", "maxpool2d_forward", "layer_norm_forward", "softmax_forward",
+            "cross_entropy_forward", "sgd_step"} <= set(_names(launches))

@@ -38,11 +38,13 @@ __all__: list[str] = []
 TENSOR_METHODS: dict = {}
 
 
-# --------------------------------------------------------------------------- cells
-class LSTMCell:
+# --------------------------------------------------------------------------- one time step of each kind
+# ``forward(m, xg, hg, h, c)`` -> ``(h_new, c_new, saved)`` from the step's two projections and state;
+# ``backward(m, saved, h, grad_h, grad_c)`` -> ``(grad of xg, grad of hg, grad of h besides through hg,
+# grad of c)``. ``fold_hidden_bias``: ``b_hh`` may be added once to the input projection.
+class LSTMStep:
     """``h = o tanh(c)``, ``c = f c_prev + i g``; both biases add to the input projection."""
 
-    gates = 4
     has_cell_state = True
     fold_hidden_bias = True
 
@@ -53,16 +55,14 @@ class LSTMCell:
 
     @staticmethod
     def backward(m, saved, h, grad_h, grad_c):
-        """``(grad of xg, grad of hg, grad of h besides through hg, grad of c_prev)``."""
         act, c, tanh_c = saved
         grad_gates, grad_c = _lstm_backward(m, act, c, tanh_c, grad_h, grad_c)
         return grad_gates, grad_gates, None, grad_c
 
 
-class GRUCell:
+class GRUStep:
     """``h = (1 - z) n + z h_prev``; ``b_hh`` stays per step (``b_hn`` is scaled by ``r``)."""
 
-    gates = 3
     has_cell_state = False
     fold_hidden_bias = False
 
@@ -78,10 +78,9 @@ class GRUCell:
         return grad_xg, grad_hg, grad_h, None
 
 
-class ElmanCell:
+class ElmanStep:
     """``h = tanh(xg + hg)`` or ``relu(xg + hg)``."""
 
-    gates = 1
     has_cell_state = False
     fold_hidden_bias = True
 
@@ -98,7 +97,7 @@ class ElmanCell:
         return grad, grad, None, None
 
 
-CELLS = {"LSTM": LSTMCell(), "GRU": GRUCell(), "RNN_TANH": ElmanCell("tanh"), "RNN_RELU": ElmanCell("relu")}
+CELLS = {"LSTM": LSTMStep(), "GRU": GRUStep(), "RNN_TANH": ElmanStep("tanh"), "RNN_RELU": ElmanStep("relu")}
 
 
 # --------------------------------------------------------------------------- the time loop

@@ -3,6 +3,20 @@
 Importing this module never imports CuPy, so ``import nbframe`` works on any
 machine. Asking for a CUDA device without CuPy or a GPU raises an error that
 says what is missing and how to get it.
+
+The kernel wrappers below are called from one dispatch line per op, taken when
+``has_kernel_dtype(x)`` (a CUDA float16/32/64 array); everything else stays on
+the shared NumPy/CuPy code path:
+
+- softmax / log_softmax over the last dim: ``ops.nnops._softmax``, ``_SoftmaxOp.backward``
+- cross_entropy with class indices: ``ops.losses.cross_entropy`` -> ``ops.fused.FusedCrossEntropy``
+- layer_norm: ``ops.nnops.layer_norm`` -> ``ops.fused.FusedLayerNorm``
+- dropout (elementwise masks): ``ops.nnops._dropout`` -> ``ops.fused.FusedDropout``
+- max pooling: ``ops.pool._max_pool_values_and_indices``, ``ops.pool.PlaneScatter``
+- im2col / col2im: ``ops.conv._im2col``, ``ops.conv.col2im_unpadded`` (conv, fold, avg-pool backward)
+- embedding backward: ``ops.nnops.EmbeddingBackward``
+- SGD, Adam, AdamW steps: ``optim.sgd.sgd_update``, ``optim.adam.adam_update`` (one launch per parameter)
+- elementwise fusion: ``jit.passes.fusion.FusedElementwise``
 """
 
 from __future__ import annotations

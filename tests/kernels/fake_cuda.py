@@ -360,18 +360,23 @@ def _expression(stem: str, template: str, dtype) -> str:
     return expression
 
 
-def record_real_kernels(monkeypatch) -> list[Launch]:
-    """On a real GPU: launch the compiled kernels, recording and checking each launch as the fake does."""
-    import cupy
+def record_real_kernels(monkeypatch, array_type=None) -> list[Launch]:
+    """On a real GPU: launch the compiled kernels, recording and checking each launch as the fake does.
 
+    ``array_type`` is what a pointer argument must be: ``cupy.ndarray`` unless given (the tests of
+    this recorder wrap the fake kernels, with ``FakeCudaArray``).
+    """
     from nbframe.backend import cuda
 
-    launches: list[Launch] = []
-    compiled = cuda._kernel
+    if array_type is None:
+        import cupy
 
-    def kernel(stem: str, template: str, dtype):
-        real = compiled(stem, template, dtype)
-        expression = _expression(stem, template, dtype)
+        array_type = cupy.ndarray
+
+    launches: list[Launch] = []
+    compiled, compiled_fused = cuda._kernel, loader.get_fused_kernel
+
+    def recorded(real, stem: str, expression: str):
         signature = kernel_signature(stem, expression)
 
         def launch(grid, block, args):
@@ -379,13 +384,21 @@ def record_real_kernels(monkeypatch) -> list[Launch]:
             _check_launch_shape(record)
             assert len(args) == len(signature), expression
             for param, value in zip(signature, args):
-                record.args[param.name] = _check_argument(expression, param, value, cupy.ndarray)
+                record.args[param.name] = _check_argument(expression, param, value, array_type)
             launches.append(record)
             real(grid, block, args)
 
         return launch
 
+    def kernel(stem: str, template: str, dtype):
+        return recorded(compiled(stem, template, dtype), stem, _expression(stem, template, dtype))
+
+    def fused(expression: str, arity: int, dtype):
+        return recorded(compiled_fused(expression, arity, dtype), "elementwise_fusion",
+                        f"fused_elementwise<{loader.element_type(dtype)}>")
+
     monkeypatch.setattr(cuda, "_kernel", kernel)
+    monkeypatch.setattr(loader, "get_fused_kernel", fused)
     return launches
 
 

@@ -461,3 +461,14 @@ def test_half_precision_tensors_run_the_half_kernels_with_float_hyper_parameters
     assert element_types == {"nbf_half"}
     assert {"im2col", "col2im", "maxpool2d_forward", "layer_norm_forward", "softmax_forward",
             "cross_entropy_forward", "sgd_step"} <= set(_names(launches))
+
+
+def test_the_real_gpu_recorder_checks_and_records_every_launch(fake_launches, monkeypatch, rng):
+    """record_real_kernels (the ``gpu`` runs' fixture), exercised here around the fake kernels."""
+    recorded = fake_cuda.record_real_kernels(monkeypatch, fake_cuda.FakeCudaArray)
+    _, xd = _pair(rng.standard_normal((4, 6)).astype(np.float32))
+    F.cross_entropy(xd, nf.tensor([0, 1, 2, 5]).cuda()).backward()
+    gpu.fused_elementwise("a0 + a1", xd.detach().array, xd.detach().array)
+    assert _names(recorded) == _names(fake_launches) == ["cross_entropy_forward", "cross_entropy_backward",
+                                                         "fused_elementwise"]
+    assert recorded[0].args["rows"] == 4 and recorded[0].args["smoothing"] == 0.0

@@ -78,6 +78,20 @@ def test_one_op_equals_the_step_by_step_path(name, kwargs, bidirectional):
     _assert_all_close(fused, by_steps, rtol=1e-12, atol=1e-14)
 
 
+def test_dropout_between_layers_is_the_same_on_both_paths():
+    """The dropout between layers is a Tensor op on either path: the same seed, the same masks."""
+    layer = _layer("LSTM", num_layers=3, dropout=0.5, bidirectional=True)
+    arrays, call = [R.normal(size=(5, 4, INPUT))], (lambda layer, m, xs: layer(*xs))
+    nf.manual_seed(5)
+    fused = _grads(layer, call, arrays)
+    nf.manual_seed(5)
+    with nf.autograd.add_op_observer(lambda op, inputs, outputs: None):
+        by_steps = _grads(layer, call, arrays)
+    _assert_all_close(fused, by_steps, rtol=1e-12, atol=1e-14)
+    nf.manual_seed(6)
+    assert not np.allclose(_grads(layer, call, arrays)[0][0], fused[0][0])  # dropout did act
+
+
 # --------------------------------------------------------------------------- against PyTorch, float32
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 @pytest.mark.parametrize("name,kwargs", CASES)

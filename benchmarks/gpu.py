@@ -68,8 +68,23 @@ def _torch_cuda():
 
 
 # --------------------------------------------------------------------------- 1. kernels
+SHAPES = {  # the problem sizes: large enough that each op is bound by memory bandwidth
+    "rows": (8192, 4096), "logits": (4096, 32000), "layer_norm": (16384, 1024), "optimizer": 1 << 24,
+    "dropout": 1 << 26, "pool": (64, 64, 112, 112), "conv_input": (64, 64, 56, 56),
+    "embedding": (64, 512, 768, 30000),
+}
+
+
+def _label(shape) -> str:
+    return "x".join(map(str, shape)) if isinstance(shape, tuple) else f"{shape / 2**20:g}M"
+
+
 def _kernel_cases(cupy, torch):
-    """(name, bytes the op must move, nbframe call, torch call or None)."""
+    """(name, bytes the op must move, nbframe call, torch call or None).
+
+    The calls are closures: each section keeps its own variable names, since a later rebinding
+    would change what an earlier lambda runs.
+    """
     from nbframe.backend import cuda as gpu
 
     f32 = cupy.float32
@@ -82,97 +97,108 @@ def _kernel_cases(cupy, torch):
     def case(name, nbytes, ours, theirs=None):
         cases.append((name, nbytes, ours, theirs if torch else None))
 
-    x = rng.standard_normal((8192, 4096), dtype=f32)
+    shape = SHAPES["rows"]
+    x = rng.standard_normal(shape, dtype=f32)
     y = gpu.softmax_forward(x)
     dy = rng.standard_normal(x.shape, dtype=f32)
     tx, ty, tdy = (t(x), t(y), t(dy)) if torch else (None,) * 3
-    case("softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x),
+    case(f"softmax fwd {_label(shape)} f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x),
          lambda: torch.softmax(tx, -1))
-    case("log_softmax fwd 8192x4096 f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x, log=True),
+    case(f"log_softmax fwd {_label(shape)} f32", 2 * x.nbytes, lambda: gpu.softmax_forward(x, log=True),
          lambda: torch.log_softmax(tx, -1))
-    case("softmax bwd 8192x4096 f32", 3 * x.nbytes, lambda: gpu.softmax_backward(y, dy),
+    case(f"softmax bwd {_label(shape)} f32", 3 * x.nbytes, lambda: gpu.softmax_backward(y, dy),
          lambda: aten._softmax_backward_data(tdy, ty, -1, torch.float32))
     xh = x.astype(cupy.float16)
     txh = t(xh) if torch else None
-    case("softmax fwd 8192x4096 f16", 2 * xh.nbytes, lambda: gpu.softmax_forward(xh),
+    case(f"softmax fwd {_label(shape)} f16", 2 * xh.nbytes, lambda: gpu.softmax_forward(xh),
          lambda: torch.softmax(txh, -1))
 
-    logits = rng.standard_normal((4096, 32000), dtype=f32)
-    target = cupy.asarray(host.integers(0, 32000, 4096))
+    (rows, classes) = shape = SHAPES["logits"]
+    logits = rng.standard_normal(shape, dtype=f32)
+    target = cupy.asarray(host.integers(0, classes, rows))
     tl, tt = (t(logits), t(target)) if torch else (None, None)
-    case("cross_entropy fwd 4096x32000 f32", logits.nbytes, lambda: gpu.cross_entropy_forward(logits, target),
+    case(f"cross_entropy fwd {_label(shape)} f32", logits.nbytes,
+         lambda: gpu.cross_entropy_forward(logits, target),
          lambda: torch.nn.functional.cross_entropy(tl, tt, reduction="none"))
     _, _, lse = gpu.cross_entropy_forward(logits, target)
-    grad_loss = cupy.full(4096, 1 / 4096, f32)
+    grad_loss = cupy.full(rows, 1 / rows, f32)
     if torch:
         tlg = tl.detach().requires_grad_()
         tloss = torch.nn.functional.cross_entropy(tlg, tt)
-    case("cross_entropy bwd 4096x32000 f32", 2 * logits.nbytes,
+    case(f"cross_entropy bwd {_label(shape)} f32", 2 * logits.nbytes,
          lambda: gpu.cross_entropy_backward(logits, target, lse, grad_loss),
          lambda: torch.autograd.grad(tloss, tlg, retain_graph=True))
 
-    z = rng.standard_normal((16384, 1024), dtype=f32)
-    w, b = cupy.ones(1024, f32), cupy.zeros(1024, f32)
+    (_, features) = shape = SHAPES["layer_norm"]
+    z = rng.standard_normal(shape, dtype=f32)
+    w, b = cupy.ones(features, f32), cupy.zeros(features, f32)
     tz, tw, tb = (t(z), t(w), t(b)) if torch else (None,) * 3
-    case("layer_norm fwd 16384x1024 f32", 2 * z.nbytes, lambda: gpu.layer_norm_forward(z, w, b),
-         lambda: aten.native_layer_norm(tz, [1024], tw, tb, 1e-5))
+    case(f"layer_norm fwd {_label(shape)} f32", 2 * z.nbytes, lambda: gpu.layer_norm_forward(z, w, b),
+         lambda: aten.native_layer_norm(tz, [features], tw, tb, 1e-5))
     _, mean, rstd = gpu.layer_norm_forward(z, w, b)
     if torch:
-        _, tmean, trstd = aten.native_layer_norm(tz, [1024], tw, tb, 1e-5)
-    case("layer_norm bwd 16384x1024 f32", 3 * z.nbytes, lambda: gpu.layer_norm_backward(z, z, mean, rstd, w),
-         lambda: aten.native_layer_norm_backward(tz, tz, [1024], tmean, trstd, tw, tb, [True, True, True]))
+        _, tmean, trstd = aten.native_layer_norm(tz, [features], tw, tb, 1e-5)
+    case(f"layer_norm bwd {_label(shape)} f32", 3 * z.nbytes,
+         lambda: gpu.layer_norm_backward(z, z, mean, rstd, w),
+         lambda: aten.native_layer_norm_backward(tz, tz, [features], tmean, trstd, tw, tb, [True] * 3))
 
-    n = 1 << 24
+    n = SHAPES["optimizer"]
     p, g, m, v = (rng.standard_normal(n, dtype=f32) for _ in range(4))
     v = cupy.abs(v)
-    case("adamw step 16M f32", 7 * p.nbytes,
+    case(f"adamw step {_label(n)} f32", 7 * p.nbytes,
          lambda: gpu.adam_step(p, g, m, v, None, 10, 1e-3, 0.9, 0.999, 1e-8, 0.01, True),
          _torch_optimizer(torch, n, "AdamW", lr=1e-3))
     buf = gpu.sgd_step(p, g, None, 0.0, momentum=0.9)
-    case("sgd momentum step 16M f32", 5 * p.nbytes, lambda: gpu.sgd_step(p, g, buf, 1e-3, momentum=0.9),
+    case(f"sgd momentum step {_label(n)} f32", 5 * p.nbytes,
+         lambda: gpu.sgd_step(p, g, buf, 1e-3, momentum=0.9),
          _torch_optimizer(torch, n, "SGD", lr=1e-3, momentum=0.9))
 
-    d = rng.standard_normal(1 << 26, dtype=f32)
+    n = SHAPES["dropout"]
+    d = rng.standard_normal(n, dtype=f32)
     td = t(d) if torch else None
     _, mask = gpu.dropout_forward(d, 0.1)
     if torch:
         _, tmask = aten.native_dropout(td, 0.1, True)
-    case("dropout fwd 64M f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_forward(d, 0.1),
+    case(f"dropout fwd {_label(n)} f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_forward(d, 0.1),
          lambda: aten.native_dropout(td, 0.1, True))
-    case("dropout bwd 64M f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_backward(d, mask, 0.1),
+    case(f"dropout bwd {_label(n)} f32", 2 * d.nbytes + d.size, lambda: gpu.dropout_backward(d, mask, 0.1),
          lambda: aten.native_dropout_backward(td, tmask, 1 / 0.9))
 
-    img = rng.standard_normal((64, 64, 112, 112), dtype=f32)
+    shape = SHAPES["pool"]
+    img = rng.standard_normal(shape, dtype=f32)
     timg = t(img) if torch else None
     pooled, index = gpu.maxpool2d_forward(img, (3, 3), (2, 2), (1, 1), (1, 1))
     moved = img.nbytes + pooled.nbytes + index.nbytes
     if torch:
         tpooled, tindex = torch.nn.functional.max_pool2d(timg, 3, 2, 1, return_indices=True)
-    case("maxpool2d fwd 64x64x112x112 k3s2p1", moved,
+    case(f"maxpool2d fwd {_label(shape)} k3s2p1", moved,
          lambda: gpu.maxpool2d_forward(img, (3, 3), (2, 2), (1, 1), (1, 1)),
          lambda: torch.nn.functional.max_pool2d(timg, 3, 2, 1, return_indices=True))
-    case("maxpool2d bwd 64x64x112x112 k3s2p1", moved,
+    case(f"maxpool2d bwd {_label(shape)} k3s2p1", moved,
          lambda: gpu.maxpool2d_backward(pooled, index, img.shape),
          lambda: aten.max_pool2d_with_indices_backward(tpooled, timg, [3, 3], [2, 2], [1, 1], [1, 1], False,
                                                        tindex))
 
-    fmap = rng.standard_normal((64, 64, 58, 58), dtype=f32)  # 56x56 padded by 1
+    (cn, cc, ch, cw) = shape = SHAPES["conv_input"]
+    fmap = rng.standard_normal((cn, cc, ch + 2, cw + 2), dtype=f32)  # padded by 1
     tfmap = t(fmap) if torch else None
-    cols = gpu.im2col(fmap, (3, 3), (1, 1), (1, 1))
-    case("im2col 64x64x56x56 k3 f32", fmap.nbytes + cols.nbytes,
+    columns = gpu.im2col(fmap, (3, 3), (1, 1), (1, 1))
+    case(f"im2col {_label(shape)} k3 f32", fmap.nbytes + columns.nbytes,
          lambda: gpu.im2col(fmap, (3, 3), (1, 1), (1, 1)), lambda: torch.nn.functional.unfold(tfmap, 3))
-    cols6 = cols.reshape(64, 3, 3, 64, 56, 56).transpose(3, 0, 1, 2, 4, 5)
+    cols6 = columns.reshape(cc, 3, 3, cn, ch, cw).transpose(3, 0, 1, 2, 4, 5)
     tcols = torch.nn.functional.unfold(tfmap, 3) if torch else None
-    case("col2im 64x64x56x56 k3 f32", fmap.nbytes + cols.nbytes,
+    case(f"col2im {_label(shape)} k3 f32", fmap.nbytes + columns.nbytes,
          lambda: gpu.col2im(cols6, fmap.shape, (1, 1), (1, 1)),
-         lambda: torch.nn.functional.fold(tcols, (58, 58), 3))
+         lambda: torch.nn.functional.fold(tcols, (ch + 2, cw + 2), 3))
 
-    idx = cupy.asarray(host.integers(0, 30000, (64, 512)))
-    gout = rng.standard_normal((64, 512, 768), dtype=f32)
+    batch, length, dim, vocab = SHAPES["embedding"]
+    idx = cupy.asarray(host.integers(0, vocab, (batch, length)))
+    gout = rng.standard_normal((batch, length, dim), dtype=f32)
     tidx, tgout = (t(idx), t(gout)) if torch else (None, None)
-    case("embedding bwd 32768x768 into 30000 rows", gout.nbytes + idx.nbytes + 30000 * 768 * 4,
-         lambda: gpu.embedding_backward(idx, gout, 30000),
-         lambda: aten.embedding_dense_backward(tgout, tidx, 30000, -1, False))
+    moved = gout.nbytes + idx.nbytes + vocab * dim * 4
+    case(f"embedding bwd {batch * length}x{dim} into {vocab} rows", moved,
+         lambda: gpu.embedding_backward(idx, gout, vocab),
+         lambda: aten.embedding_dense_backward(tgout, tidx, vocab, -1, False))
     return cases
 
 

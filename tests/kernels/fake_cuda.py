@@ -80,6 +80,16 @@ def _on_device(fn):
     return call
 
 
+class _DeviceGenerator:
+    """``cupy.random.default_rng``'s generator: NumPy's, its arrays on the fake device."""
+
+    def __init__(self, generator):
+        self.generator = generator
+
+    def __getattr__(self, name):
+        return _on_device(getattr(self.generator, name))
+
+
 class FakeCupy(types.ModuleType):
     """``cupy``, as far as nbframe uses it: NumPy's functions whose arrays come back on the fake device."""
 
@@ -92,7 +102,8 @@ class FakeCupy(types.ModuleType):
         generator = np.random.default_rng(0)
         self.random = types.SimpleNamespace(
             seed=lambda seed: None,
-            random_sample=lambda shape, dtype=np.float64: _to_device(generator.random(shape, dtype=dtype)))
+            random_sample=lambda shape, dtype=np.float64: _to_device(generator.random(shape, dtype=dtype)),
+            default_rng=lambda seed=None: _DeviceGenerator(np.random.default_rng(seed)))
 
     def __getattr__(self, name):
         attr = getattr(np, name)

@@ -44,3 +44,17 @@ def test_a_training_step_of_the_benchmark_runs_through_the_kernels(bench, monkey
     rate = bench._steps_per_second(nf, lambda: None, bench._lenet, 4, (1, 28, 28), 1)
     assert rate > 0 and np.isfinite(rate)
     assert {"im2col", "maxpool2d_forward", "cross_entropy_forward", "sgd_step"} <= {x.name for x in launches}
+
+
+def test_every_kernel_case_of_the_benchmark_runs_our_side_at_a_small_size(bench, monkeypatch):
+    launches = fake_cuda.install(monkeypatch)
+    monkeypatch.setattr(bench, "SHAPES", {
+        "rows": (16, 40), "logits": (8, 50), "layer_norm": (12, 64), "optimizer": 1000, "dropout": 4096,
+        "pool": (2, 3, 12, 12), "conv_input": (2, 3, 6, 6), "embedding": (2, 5, 8, 30)})
+    cases = bench._kernel_cases(fake_cuda.FakeCupy(), None)
+    for name, nbytes, ours, theirs in cases:
+        assert nbytes > 0 and theirs is None, name
+        ours()
+    assert len(cases) == 17
+    kernels = {launch.name for launch in launches}
+    assert kernels == set(fake_cuda._REFERENCES) - {"fused_elementwise"}

@@ -472,3 +472,26 @@ def test_the_real_gpu_recorder_checks_and_records_every_launch(fake_launches, mo
     assert _names(recorded) == _names(fake_launches) == ["cross_entropy_forward", "cross_entropy_backward",
                                                          "fused_elementwise"]
     assert recorded[0].args["rows"] == 4 and recorded[0].args["smoothing"] == 0.0
+
+
+def test_adaptive_max_pool_transposed_conv_and_unfold_on_the_gpu_match_the_cpu(launches, rng):
+    xc, xd = _pair(rng.standard_normal((2, 3, 7, 9)).astype(np.float32))
+    wc, wd = _pair(rng.standard_normal((3, 2, 3, 3)).astype(np.float32))
+    outs = []
+    for x, w in ((xc, wc), (xd, wd)):
+        y = F.adaptive_max_pool2d(x, (3, 4)).sum() + F.unfold(x, 2, stride=2).sum()
+        y = y + F.conv_transpose2d(x, w, stride=2, padding=1).pow(2).sum()
+        y.backward()
+        outs.append([_host(v) for v in (y, x.grad, w.grad)])
+    for dev, host in zip(outs[1], outs[0]):
+        np.testing.assert_allclose(dev, host, rtol=1e-4, atol=1e-4)
+    assert {"maxpool2d_backward", "col2im", "im2col"} <= set(_names(launches))
+
+
+def test_int32_indices_reach_the_embedding_kernel_as_int64(launches, rng):
+    wc, wd = _pair(rng.standard_normal((6, 3)).astype(np.float32))
+    idx = rng.integers(0, 6, (4, 2)).astype(np.int32)
+    F.embedding(nf.tensor(idx).cuda(), wd).sum().backward()
+    F.embedding(nf.tensor(idx), wc).sum().backward()
+    _close(wd.grad, wc.grad)
+    assert _names(launches) == ["embedding_backward"]

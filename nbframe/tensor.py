@@ -405,16 +405,16 @@ class Tensor:
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
-        return _Add(self, other, 1)
+        return _Add(self, other)
 
     def __radd__(self, other):
-        return _Add(other, self, 1)
+        return _Add(other, self)
 
     def __sub__(self, other):
-        return _Sub(self, other, 1)
+        return _Sub(self, other)
 
     def __rsub__(self, other):
-        return _Sub(other, self, 1)
+        return _Sub(other, self)
 
     def __mul__(self, other):
         return _Mul(self, other)
@@ -423,10 +423,10 @@ class Tensor:
         return _Mul(other, self)
 
     def __truediv__(self, other):
-        return _Div(self, other, None)
+        return _Div(self, other)
 
     def __rtruediv__(self, other):
-        return _Div(other, self, None)
+        return _Div(other, self)
 
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
@@ -607,12 +607,13 @@ from . import ops as _ops  # noqa: E402  (ops import Tensor)
 from .ops.methods import install as _install_methods  # noqa: E402
 
 _install_methods(Tensor)
-# The hottest operators call their op directly (one call less per op).
+# The hottest operators call their op directly (one call less per op), the binary ones through
+# the two-argument Op.apply2.
 _Add, _Sub, _Mul, _Div, _Neg = (
-    _ops.elementwise.Add.apply,
-    _ops.elementwise.Sub.apply,
-    _ops.elementwise.Mul.apply,
-    _ops.elementwise.Div.apply,
+    _ops.elementwise.Add.apply2,
+    _ops.elementwise.Sub.apply2,
+    _ops.elementwise.Mul.apply2,
+    _ops.elementwise.Div.apply2,
     _ops.elementwise.Neg.apply,
 )
 _Matmul = _ops.linalg.Matmul.apply

@@ -38,6 +38,23 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
+_ONES: dict = {}  # (array type, dtype) -> a read-only 0-d one: the usual loss's gradient, made once
+
+
+def _ones_like(array):
+    """Ones of ``array``'s shape, dtype and device; for a 0-d array (a loss) a shared read-only one."""
+    if array.shape:
+        return get_array_module(array).ones(array.shape, array.dtype)
+    key = (type(array), array.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = get_array_module(array).array(1, dtype=array.dtype)
+        if type(ones).__module__ == "numpy":
+            ones.flags.writeable = False  # shared: a leaf that receives it unchanged gets a copy
+        _ONES[key] = ones
+    return ones
+
+
 def _root_grads(outputs: tuple, grad_outputs: tuple, what: str) -> list:
     # Bound by tensor.py once both modules exist (an import here would cost a microsecond a call).
     Tensor, _wrap = _function._Tensor, _function._wrap
@@ -97,9 +114,7 @@ def backward(
         array = tensors.array
         if array.size != 1:
             _root_grads((tensors,), (), "backward")  # raises: a non-scalar output needs gradient=
-        xp = get_array_module(array)
-        ones = xp.array(1, dtype=array.dtype) if not array.shape else xp.ones(array.shape, array.dtype)
-        run_backward_arrays(tensors, ones, bool(retain_graph))
+        run_backward_arrays(tensors, _ones_like(array), bool(retain_graph))
         return
     outputs = _as_tuple(tensors)
     grads = _root_grads(outputs, _as_tuple(grad_tensors), "backward")

@@ -102,10 +102,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             edges = node.next_edges
             if edges is not None:
                 if outputs is not None and len(outputs) != len(edges):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges)}, got {len(outputs)})"
-                    )
+                    # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
+                    if outputs[-1] is not None or len(outputs) != len(edges) + 1:
+                        _check_gradient_count(node, outputs, edges)
                 i = -1
                 for edge in edges:
                     i += 1
@@ -150,15 +149,16 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
     dependencies = _count_from_nodes((root_fn,))
     slots = [None] * root_fn._n_outputs
     slots[root._output_nr] = grad
-    buffers: dict = {root_fn: slots}
-    ready = [root_fn]
+    # A node whose last incoming edge has delivered goes on the stack with its gradients. Only a node
+    # with several consumers waits in ``buffers`` meanwhile: a chain's nodes never touch the dict.
+    buffers: dict = {}
+    ready = [(root_fn, slots)]
     given: set = set()
     prev = _state.enabled
     _state.enabled = False
     try:
         while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
+            node, grads = ready.pop()
             outputs = None
             if grads is not None:
                 if node._plain:
@@ -174,10 +174,9 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
             edges = node.next_edges
             if edges is not None:
                 if outputs is not None and len(outputs) != len(edges):
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges)}, got {len(outputs)})"
-                    )
+                    # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
+                    if outputs[-1] is not None or len(outputs) != len(edges) + 1:
+                        _check_gradient_count(node, outputs, edges)
                 i = -1
                 for edge in edges:
                     i += 1
@@ -186,16 +185,23 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
                     target = edge[0]
                     grad = outputs[i] if outputs is not None else None
                     if isinstance(target, Node):
+                        left = dependencies[target] - 1
+                        if left:  # more edges still to deliver into target: keep the sum in buffers
+                            dependencies[target] = left
+                            if grad is not None:
+                                slots = buffers.get(target)
+                                if slots is None:
+                                    slots = buffers[target] = [None] * target._n_outputs
+                                current = slots[edge[1]]
+                                slots[edge[1]] = grad if current is None else current + grad
+                            continue
+                        slots = buffers.pop(target, None) if buffers else None
                         if grad is not None:
-                            slots = buffers.get(target)
                             if slots is None:
-                                slots = buffers[target] = [None] * target._n_outputs
+                                slots = [None] * target._n_outputs
                             current = slots[edge[1]]
                             slots[edge[1]] = grad if current is None else current + grad
-                        left = dependencies[target] - 1
-                        dependencies[target] = left
-                        if left == 0:
-                            ready.append(target)
+                        ready.append((target, slots))
                     elif grad is not None:
                         old = target.grad
                         if (
@@ -257,6 +263,16 @@ def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
         leaf.grad = _function._wrap(array + grad, False, None, 0)
     else:
         leaf.grad = old + _wrap_array(grad)
+
+
+def _check_gradient_count(node, outputs, edges) -> None:
+    """One gradient per input; extra ones are allowed only as None (as PyTorch allows)."""
+    extra = outputs[len(edges):]
+    if len(outputs) < len(edges) or extra.count(None) != len(extra):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(outputs)})"
+        )
 
 
 def _add_to_buffer(buffers, node, output_nr, grad) -> None:

@@ -173,17 +173,16 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
                     outputs = (outputs,)
             edges = node.next_edges
             if edges is not None:
-                if outputs is not None and len(outputs) != len(edges):
+                if outputs is None:  # no gradient reached this node: its inputs get none either
+                    outputs = (None,) * len(edges)
+                elif len(outputs) != len(edges):
                     # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
                     if outputs[-1] is not None or len(outputs) != len(edges) + 1:
                         _check_gradient_count(node, outputs, edges)
-                i = -1
-                for edge in edges:
-                    i += 1
+                for edge, grad in zip(edges, outputs):
                     if edge is None:
                         continue
                     target = edge[0]
-                    grad = outputs[i] if outputs is not None else None
                     if isinstance(target, Node):
                         left = dependencies[target] - 1
                         if left:  # more edges still to deliver into target: keep the sum in buffers

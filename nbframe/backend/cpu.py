@@ -39,13 +39,15 @@ def window_view(x, kernel: tuple, stride: tuple, dilation: tuple, out_size: tupl
         writeable=False)
 
 
-def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int = 1, batch_last: bool = False):
+def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int = 1, batch_last: bool = False,
+           out=None):
     """The column matrix of a convolution: ``(G, C/G * kh * kw, N * OH * OW)``, one contiguous copy.
 
     Rows are (channel, kernel row, kernel column); columns are (sample, output row, output column),
     or with ``batch_last`` (output row, output column, sample). The copy moves contiguous runs of OW
     numbers, or of OW * N with ``batch_last`` (after one small transpose of the input), which is much
-    faster when output rows are short. ``x`` must already be padded.
+    faster when output rows are short. ``x`` must already be padded. ``out``: a C-contiguous array of
+    that shape and dtype to copy into instead of new memory (no page faults for a reused buffer).
     """
     xp = _window_xp(x)
     n, c, h, w = x.shape
@@ -61,6 +63,9 @@ def im2col(x, kernel: tuple, stride: tuple, dilation: tuple, groups: int = 1, ba
     else:
         win = window_view(x, kernel, stride, dilation)
         win = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    if out is not None:
+        xp.copyto(out.reshape(win.shape), win)
+        return out
     return xp.ascontiguousarray(win).reshape(groups, cg * kh * kw, n * oh * ow)
 
 

@@ -58,7 +58,7 @@ class StepProgram:
                 route = tuple((p, slots[a]) for p, a in enumerate(node.args)
                               if isinstance(a, Value) and a.kind in (COMPUTED, PARAM))
                 if node.op in _FASTER and fn == node.op.apply:
-                    fn = _FASTER[node.op].apply
+                    fn = _FASTER[node.op]().apply
                 self.forward.append(_op_forward(fn, get, out_slots, multi, free))
                 self.backward.append(_op_backward(out_slots, route))
             else:
@@ -107,15 +107,15 @@ class StepProgram:
 
 
 # --------------------------------------------------------------------------- op nodes
-class _Conv2dKeepingColumns(Conv2dOp):
-    """A convolution that keeps its column matrix for its weight gradient instead of rebuilding it
-    (one im2col per convolution and step saved; kh*kw times the input's memory held meanwhile)."""
+def _conv_keeping_columns():
+    """A convolution that keeps its column matrix for its weight gradient instead of rebuilding it, in
+    memory of its own reused every step: one im2col per convolution and step saved, and no fresh
+    memory (page faults) for the other. The program holds kh*kw times the input's memory for it."""
+    return type("Conv2dKeepingColumns", (Conv2dOp,), {"keep_columns": {}})
 
-    keep_columns = True
 
-
-#: Op classes the compiled step swaps for a variant that computes the same values faster.
-_FASTER = {Conv2dOp: _Conv2dKeepingColumns}
+#: Op classes the compiled step swaps, node by node, for a variant that computes the same values faster.
+_FASTER = {Conv2dOp: _conv_keeping_columns}
 
 
 def _op_forward(fn, get, out_slots, multi, free):

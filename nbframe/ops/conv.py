@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ..autograd.function import Op
 from ..backend import cpu, get_array_module
 from ..backend import cuda as _cuda
@@ -56,12 +58,13 @@ def _batch_last(out_width: int, x) -> bool:
     return out_width < 16 and not _cuda.has_kernel_dtype(x)
 
 
-def _im2col(x, kernel: tuple, geo: ConvGeometry, batch_last: bool):
-    """The column matrix of the padded ``x``: kernels/im2col.cu on the GPU, strided copies on the CPU."""
+def _im2col(x, kernel: tuple, geo: ConvGeometry, batch_last: bool, out=None):
+    """The column matrix of the padded ``x``: kernels/im2col.cu on the GPU, strided copies on the CPU
+    (into ``out`` when given)."""
     padded = _padded(x, geo)
     if _cuda.has_kernel_dtype(x):
         return _cuda.im2col(padded, kernel, geo.stride, geo.dilation, geo.groups)
-    return cpu.im2col(padded, kernel, geo.stride, geo.dilation, geo.groups, batch_last)
+    return cpu.im2col(padded, kernel, geo.stride, geo.dilation, geo.groups, batch_last, out)
 
 
 def _output_grad_matrix(gy, groups: int, batch_last: bool):
@@ -96,9 +99,20 @@ def col2im_unpadded(cols, in_shape: tuple, sides: tuple, stride: tuple, dilation
     return out[:, :, top:top + h, left:left + w]
 
 
-def conv_columns(x, kernel: tuple, geo: ConvGeometry):
-    """The column matrix a convolution of ``x`` uses (forward and weight gradient alike)."""
-    return _im2col(x, kernel, geo, _batch_last(_output_size(x.shape[2:], kernel, geo)[1], x))
+def conv_columns(x, kernel: tuple, geo: ConvGeometry, reuse: dict | None = None):
+    """The column matrix a convolution of ``x`` uses (forward and weight gradient alike).
+
+    With ``reuse`` (a dict the caller keeps), a NumPy result is written into the array it holds for
+    this shape and dtype, made on first use: no fresh memory, so no page faults, on every call.
+    """
+    oh, ow = _output_size(x.shape[2:], kernel, geo)
+    out = None
+    if reuse is not None and type(x) is np.ndarray:
+        shape = (geo.groups, x.shape[1] // geo.groups * kernel[0] * kernel[1], x.shape[0] * oh * ow)
+        out = reuse.get((shape, x.dtype))
+        if out is None:
+            out = reuse[(shape, x.dtype)] = np.empty(shape, x.dtype)
+    return _im2col(x, kernel, geo, _batch_last(ow, x), out)
 
 
 def conv_forward_array(x, w, b, geo: ConvGeometry, col=None):
@@ -157,9 +171,10 @@ class Conv2dOp(Op):
 
     label = "conv2d"
     #: The column matrix is rebuilt in backward rather than kept: it is kh*kw times the input, and
-    #: keeping it would put peak memory well above PyTorch's. A subclass that sets this (nbframe.jit's
-    #: compiled training step) keeps it for the weight gradient instead: memory for speed.
-    keep_columns = False
+    #: keeping it would put peak memory well above PyTorch's. A subclass that sets this to a dict
+    #: (nbframe.jit's compiled training step) keeps it for the weight gradient instead, in memory
+    #: reused from call to call (``conv_columns``' ``reuse``): memory for speed.
+    keep_columns: dict | None = None
     columns = None
 
     @staticmethod
@@ -167,8 +182,8 @@ class Conv2dOp(Op):
         _check_dtypes(x, w, b)
         ctx.save_for_backward(x, w)
         ctx.geo = geo
-        if ctx.keep_columns and ctx.needs_input_grad[1]:
-            ctx.columns = conv_columns(x, w.shape[2:], geo)
+        if ctx.keep_columns is not None and ctx.needs_input_grad[1]:
+            ctx.columns = conv_columns(x, w.shape[2:], geo, ctx.keep_columns)
         return conv_forward_array(x, w, b, geo, ctx.columns)
 
     @staticmethod

@@ -114,11 +114,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                     grad = outputs[i] if outputs is not None else None
                     if isinstance(target, Node):
                         if grad is not None:
-                            slots = buffers.get(target)
-                            if slots is None:
-                                slots = buffers[target] = [None] * target._n_outputs
-                            current = slots[edge[1]]
-                            slots[edge[1]] = grad if current is None else current + grad
+                            _add_to_buffer(buffers, target, edge[1], grad)
                         left = dependencies[target] - 1
                         dependencies[target] = left
                         if left == 0:
@@ -188,11 +184,7 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
                         if left:  # more edges still to deliver into target: keep the sum in buffers
                             dependencies[target] = left
                             if grad is not None:
-                                slots = buffers.get(target)
-                                if slots is None:
-                                    slots = buffers[target] = [None] * target._n_outputs
-                                current = slots[edge[1]]
-                                slots[edge[1]] = grad if current is None else current + grad
+                                _add_to_buffer(buffers, target, edge[1], grad)
                             continue
                         slots = buffers.pop(target, None) if buffers else None
                         if grad is not None:

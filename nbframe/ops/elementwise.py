@@ -150,6 +150,17 @@ def _check_integer_divisor(b, op: str) -> None:
 
 
 # --------------------------------------------------------------------------- arithmetic
+def _sum_backward_arrays(ctx, grad, scale_b):
+    """Add's and Sub's gradients on arrays: ``grad`` for a, ``grad * scale_b`` for b, each summed back."""
+    sa, sb = ctx.shapes
+    need = ctx.needs_input_grad
+    ga = sum_to_array(grad, sa) if need[0] else None
+    gb = None
+    if need[1]:
+        gb = sum_to_array(grad if scale_b == 1 else -grad if scale_b == -1 else grad * scale_b, sb)
+    return ga, gb, None
+
+
 class Add(Op):
     label = "add"
 
@@ -176,11 +187,7 @@ class Add(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        sa, sb = ctx.shapes
-        need = ctx.needs_input_grad
-        ga = sum_to_array(grad, sa) if need[0] else None
-        gb = sum_to_array(grad if ctx.alpha == 1 else grad * ctx.alpha, sb) if need[1] else None
-        return ga, gb, None
+        return _sum_backward_arrays(ctx, grad, ctx.alpha)
 
 
 class Sub(Op):
@@ -216,11 +223,7 @@ class Sub(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        sa, sb = ctx.shapes
-        need = ctx.needs_input_grad
-        ga = sum_to_array(grad, sa) if need[0] else None
-        gb = sum_to_array(-grad if ctx.alpha == 1 else grad * -ctx.alpha, sb) if need[1] else None
-        return ga, gb, None
+        return _sum_backward_arrays(ctx, grad, -ctx.alpha)
 
 
 class Mul(Op):

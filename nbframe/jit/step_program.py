@@ -52,13 +52,16 @@ class StepProgram:
         self.params_in_graph = frozenset(id(v.tensor) for v in graph.params if v.kind == PARAM)
         self.forward = []
         self.backward = []
+        self.variants: list[type] = []  # the op classes swapped in for faster ones (``_FASTER``)
         for node, (fn, get, out_slots, multi, free) in zip(graph.nodes, plan.steps):
             if node.op is not None and not node.kwargs and all(
                     isinstance(a, Value) or not _has_value(a) for a in node.args):
                 route = tuple((p, slots[a]) for p, a in enumerate(node.args)
                               if isinstance(a, Value) and a.kind in (COMPUTED, PARAM))
                 if node.op in _FASTER and fn == node.op.apply:
-                    fn = _FASTER[node.op]().apply
+                    variant = _FASTER[node.op]()
+                    self.variants.append(variant)
+                    fn = variant.apply
                 self.forward.append(_op_forward(fn, get, out_slots, multi, free))
                 self.backward.append(_op_backward(out_slots, route))
             else:

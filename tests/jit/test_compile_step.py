@@ -209,3 +209,17 @@ def test_compiled_step_frees_activations_as_the_eager_step_does():
     eager = peak(lambda: eager_step(model, opt, x, y))
     compiled = peak(lambda: step(x, y))
     assert compiled <= 1.1 * eager
+
+
+def test_convolutions_keep_their_column_matrix_in_memory_reused_every_step():
+    ((model, opt), (twin, twin_opt)), shape = twins("cnn", "momentum")
+    step = nf.jit.compile_step(model, F.cross_entropy, opt)
+    held = []
+    for x, y in batches(shape, count=3):
+        step(x, y)
+        eager_step(twin, twin_opt, x, y)
+        (program,) = step.programs.values()
+        buffers = [a for variant in program.variants for a in variant.keep_columns.values()]
+        held.append([id(a) for a in buffers])
+    assert len(held[0]) == 2 and held[0] == held[1] == held[2]
+    assert_same(model, twin)

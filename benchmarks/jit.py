@@ -3,8 +3,11 @@
 Workloads: the MLP 784-512-256-10 and LeNet-5 (from ``benchmarks/train.py``), each at batch 32
 (dispatch-bound) and 512 (compute-bound); one step is zero_grad, forward, cross-entropy, backward
 and SGD with momentum. "traced" runs the forward through ``nf.jit.trace`` (backward by the usual
-engine); "compile_step" runs ``nf.jit.compile_step``. The figure is the median of several rounds of
-milliseconds per step, the variants interleaved so that background load hits all alike.
+engine); "compile_step" runs ``nf.jit.compile_step``. For the MLP, "numpy" is the same step written
+by hand in plain NumPy with no framework at all (same math: one GEMM per product, log-softmax, SGD
+with momentum): the floor that no nbframe step, compiled or not, can go below. The figure is the
+median of several rounds of milliseconds per step, the variants interleaved so that background load
+hits all alike.
 
 Run with ``python benchmarks/jit.py``; ``--steps``/``--rounds`` change the effort. Nothing is asserted.
 """
@@ -17,6 +20,9 @@ import os
 import statistics
 import sys
 import time
+import types
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402  (the shared model and batch builders)
@@ -49,6 +55,49 @@ def torch_steps(workload: str, batch: int) -> dict:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     data = train.batches(torch, workload, batch=batch)
     return {"torch eager": _stepper(data, model, torch.nn.functional.cross_entropy, optimizer, None)}
+
+
+def numpy_steps(workload: str, batch: int) -> dict:
+    """The MLP's training step by hand in NumPy (the floor under every framework step); {} for LeNet."""
+    if workload != "mlp":
+        return {}
+    rng = np.random.default_rng(0)
+    sizes = [(512, 784), (256, 512), (10, 256)]
+    weights = [(rng.uniform(-1, 1, s) / np.sqrt(s[1])).astype(np.float32) for s in sizes]
+    biases = [np.zeros(s[0], np.float32) for s in sizes]
+    params = weights + biases
+    buffers = [np.zeros_like(p) for p in params]
+    data = train.batches(types.SimpleNamespace(tensor=np.asarray), "mlp", batch=batch)  # the same arrays
+    state = {"i": 0}
+
+    def step():
+        x, y = data[state["i"] % len(data)]
+        state["i"] += 1
+        activations = [x]
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            z = x @ w.T
+            z += b
+            x = np.maximum(z, 0) if i < 2 else z
+            activations.append(x)
+        shifted = x - x.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        rows = np.arange(len(y))
+        loss = -logp[rows, y].mean()
+        g = np.exp(logp)
+        g[rows, y] -= 1
+        g /= len(y)
+        grads = [None] * 6
+        for i in (2, 1, 0):
+            grads[i], grads[3 + i] = g.T @ activations[i], g.sum(axis=0)
+            if i:
+                g = (g @ weights[i]) * (activations[i] > 0)
+        for p, g, buf in zip(params, grads, buffers):
+            buf *= 0.9
+            buf += g
+            p += buf * -0.01
+        return loss
+
+    return {"numpy": step}
 
 
 def _stepper(data, forward, loss_fn, optimizer, compiled):
@@ -87,15 +136,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="steps per round (batch 32: 5x this)")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'workload':<10}{'batch':>6}  " + "  ".join(f"{n:>21}" for n in (
-        "nbframe eager", "nbframe traced", "nbframe compile_step", "torch eager")) + "   step/eager")
+    columns = ("nbframe eager", "nbframe traced", "nbframe compile_step", "torch eager", "numpy")
+    print(f"{'workload':<10}{'batch':>6}  " + "  ".join(f"{n:>21}" for n in columns) + "   step/eager")
     for workload in ("mlp", "lenet"):
         for batch in (32, 512):
-            steps = {**nbframe_steps(workload, batch), **torch_steps(workload, batch)}
+            steps = {**nbframe_steps(workload, batch), **torch_steps(workload, batch),
+                     **numpy_steps(workload, batch)}
             count = args.steps * (5 if batch == 32 else 1)
             result = measure(steps, count, args.rounds)
-            cells = [f"{result[n]:>18.3f} ms" if n in result else f"{'-':>21}" for n in (
-                "nbframe eager", "nbframe traced", "nbframe compile_step", "torch eager")]
+            cells = [f"{result[n]:>18.3f} ms" if n in result else f"{'-':>21}" for n in columns]
             speedup = result["nbframe eager"] / result["nbframe compile_step"]
             print(f"{workload:<10}{batch:>6}  " + "  ".join(cells) + f"   {speedup:9.2f}x")
 

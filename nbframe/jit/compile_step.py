@@ -2,8 +2,8 @@
 
 The forward pass ``loss_fn(model(*inputs), *targets)`` is traced once per input signature (shapes,
 dtypes, devices and the model's train/eval mode) into a ``StepProgram``: the graph's nodes, a static
-backward schedule, and the optimiser's update of each parameter fused in where its gradient is
-complete (``step_program`` and ``fused_update`` say how). A call checks the signature, then runs it.
+backward schedule, and the optimiser's update on the raw arrays (``step_program`` and
+``fused_update`` say how). A call checks the signature, then runs it.
 
 The loss (detached), the gradients in ``.grad`` and the parameters and optimiser state afterwards are
 those of the eager step ``zero_grad(); loss_fn(model(x), y).backward(); step()`` (tested).

@@ -1,9 +1,13 @@
-"""The optimiser's update inside the compiled step: each parameter is updated as soon as its gradient is
-complete, while that gradient is still in the cache, through the optimiser's own per-parameter rule.
+"""The optimiser's update as part of the compiled step: ``zero_grad``, gradient delivery and ``step`` done
+on what the compiled backward hands over, without the eager loop's per-step bookkeeping.
 
 An ``nf.optim.Optimizer`` writes its rule once, on raw arrays, as ``_update(param, grad, state, group)``;
-``Optimizer.step`` is only a loop over the groups calling it. Calling that same rule per parameter from
-the backward schedule gives exactly eager's update, in another order (parameters are independent).
+``Optimizer.step`` is only a loop over the groups calling it. The compiled step gives each parameter its
+gradient the moment the backward schedule completes it, remembers the parameter's group, and after the
+backward calls that same rule on each: exactly eager's update. The updates wait for the whole backward
+(updating a parameter as soon as its gradient is done measured no faster) so that an error or an
+interrupt during backward leaves every parameter as it was, as in eager mode.
+
 Hyper-parameters and state are read at every step, so learning-rate schedulers, ``add_param_group``
 and ``load_state_dict`` between compiled steps are seen. An optimiser that overrides ``step`` (or is
 not an nbframe ``Optimizer``) is driven the plain way instead: ``zero_grad()`` first, ``step()`` last.
@@ -14,69 +18,69 @@ from __future__ import annotations
 from ..tensor import Tensor, _wrap
 
 
-def fusable(optimizer) -> bool:
-    """Whether ``optimizer``'s step is the base class's loop over ``_update`` (so it can be split up)."""
+def updates_for(optimizer) -> ParameterUpdates | PlainUpdates:
+    """What a compiled step uses to zero, hand over and apply gradients for ``optimizer``."""
     from ..optim.optimizer import Optimizer
 
     cls = type(optimizer)
-    return (isinstance(optimizer, Optimizer) and cls.step is Optimizer.step
-            and cls._update is not Optimizer._update)
+    own_rule = cls._update is not Optimizer._update
+    if isinstance(optimizer, Optimizer) and cls.step is Optimizer.step and own_rule:
+        return ParameterUpdates(optimizer)
+    return PlainUpdates(optimizer)
 
 
 class ParameterUpdates:
-    """Hands each parameter its gradient, as eager's ``zero_grad(); loss.backward()`` would, and runs the
-    optimiser's update of it right away. ``begin()`` once per step, then ``finish(param, grad)``."""
+    """``begin()`` is ``zero_grad()``; ``finish(param, grad)`` is the engine's delivery to a leaf; ``end()``
+    is ``step()`` over the parameters that got a gradient, by the optimiser's own ``_update``."""
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
-        self._groups = None  # the param_groups list the map below was built from
+        self._groups = None  # the param_groups list the maps below were built from
         self._count = -1
-        self._group_of: dict[int, dict] = {}
         self._reached: frozenset | None = None
+        self._group_of: dict[int, dict] = {}
         self._unreached: list = []
-        self._state = None
-        self._update = None
+        self._pending: list = []
 
     def begin(self, params_in_graph: frozenset) -> None:
-        """Read the optimiser's groups and state for this step; ``zero_grad()`` its parameters that the
-        graph does not reach (ids not in ``params_in_graph``: their ``.grad`` is None after an eager step)."""
-        optimizer = self.optimizer
-        groups = optimizer.param_groups
+        """``zero_grad()``: the graph's parameters get theirs in ``finish``; the optimiser's others (ids not
+        in ``params_in_graph``) are set to None here."""
+        groups = self.optimizer.param_groups
         if groups is not self._groups or len(groups) != self._count or params_in_graph is not self._reached:
             self._group_of = {id(p): group for group in groups for p in group["params"]}
             self._unreached = [p for group in groups for p in group["params"] if id(p) not in params_in_graph]
             self._groups, self._count, self._reached = groups, len(groups), params_in_graph
         for p in self._unreached:
             p.grad = None
-        self._state = optimizer.state
-        self._update = optimizer._update
+        self._pending.clear()
 
     def finish(self, param: Tensor, grad, owned: bool) -> None:
-        """Give ``param`` its gradient array ``grad`` (or None) and update it when the optimiser has it.
+        """Give ``param`` its gradient array ``grad`` (None: no gradient reached it).
 
         ``owned``: whether nobody else holds ``grad`` (else it is copied, as the engine does, so that
         each ``.grad`` can be changed in place). A parameter outside the optimiser accumulates, as in
         eager mode, where ``zero_grad`` does not reach it.
         """
         group = self._group_of.get(id(param))
+        if group is None:
+            accumulate(param, grad, owned)
+            return
         if grad is not None:
             grad, owned = leaf_gradient(param, grad, owned)
         if grad is None or not param.requires_grad:
-            if group is not None:
-                param.grad = None
-            return
-        if group is None:
-            old = param.grad
-            param.grad = _wrap(old.array + grad if old is not None else (grad if owned else grad.copy()),
-                               False, None, 0)
+            param.grad = None
             return
         grad = grad if owned else grad.copy()
         param.grad = _wrap(grad, False, None, 0)
-        self._update(param.array, grad, self._state[param], group)
-        param._version[0] += 1
+        self._pending.append((param, grad, group))
 
     def end(self) -> None:
-        """Nothing left: every update ran in ``finish``."""
+        """``step()``: each parameter that got a gradient, updated in place by the optimiser's rule."""
+        update, state = self.optimizer._update, self.optimizer.state
+        for param, grad, group in self._pending:
+            update(param.array, grad, state[param], group)
+            param._version[0] += 1
+        self._pending.clear()
 
 
 class PlainUpdates:
@@ -89,21 +93,22 @@ class PlainUpdates:
         self.optimizer.zero_grad()
 
     def finish(self, param: Tensor, grad, owned: bool) -> None:
-        if grad is None:
-            return
-        grad, owned = leaf_gradient(param, grad, owned)
-        if not param.requires_grad:
-            return
-        old = param.grad
-        param.grad = _wrap(old.array + grad if old is not None else (grad if owned else grad.copy()),
-                           False, None, 0)
+        accumulate(param, grad, owned)
 
     def end(self) -> None:
         self.optimizer.step()
 
 
-def updates_for(optimizer) -> ParameterUpdates | PlainUpdates:
-    return ParameterUpdates(optimizer) if fusable(optimizer) else PlainUpdates(optimizer)
+def accumulate(param: Tensor, grad, owned: bool) -> None:
+    """The engine's delivery of ``grad`` (an array, or None) to a leaf: set, or added to what is there."""
+    if grad is None:
+        return
+    grad, owned = leaf_gradient(param, grad, owned)
+    if not param.requires_grad:
+        return
+    old = param.grad
+    array = old.array + grad if old is not None else (grad if owned else grad.copy())
+    param.grad = _wrap(array, False, None, 0)
 
 
 def leaf_gradient(param: Tensor, grad, owned: bool) -> tuple:

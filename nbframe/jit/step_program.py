@@ -1,17 +1,19 @@
-"""One input signature's training step, compiled: the forward graph's nodes, then a *static* backward
-schedule, with the optimiser's update of each parameter fused in where its gradient is complete.
+"""One input signature's training step, compiled: the forward graph's nodes, a *static* backward
+schedule, and the optimiser's update (``fused_update``).
 
 Everything the autograd engine works out on every ``loss.backward()`` is worked out once here:
 - the backward order (the nodes in reverse) and where each gradient goes (graph edges -> slots);
 - when a forward value dies (the executor's liveness), when a gradient is used up, when a node's
   saved tensors can go (right after its backward, as the engine frees them);
-- when a parameter's gradient is complete: after the backward of the first node that reads it. Nothing
-  before that node reads the parameter, so it is updated there and then (``fused_update``).
+- when a parameter's gradient is complete: after the backward of the first node that reads it, where
+  it is handed to the parameter (and its slot freed).
 
 Gradients flow as raw arrays: an op with ``backward_arrays`` is called with and returns arrays; any
 other op gets its gradient wrapped in a Tensor (no graph: backward runs under no_grad). Leaf
 functions (max pooling, batch norm, dropout, LSTM) and nodes with tensors nested inside arguments
-run their own small autograd graph, cut at their inputs.
+run their own small autograd graph, cut at their inputs. Some ops are swapped for a variant that
+computes the same values faster in a loop of steps (``_FASTER``: convolutions keep their column
+matrix for the weight gradient).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from ..autograd import function as _function
 from ..backend import get_array_module
 from ..ops.conv import Conv2dOp
 from ..tensor import Tensor, _wrap
-from .executor import plan_for
-from .ir import COMPUTED, PARAM, Graph, Value, for_each_value, map_values
+from .executor import _contains_value, plan_for
+from .ir import COMPUTED, PARAM, Graph, Value, map_values
 
 _state = grad_mode._state
 
@@ -55,7 +57,7 @@ class StepProgram:
         self.variants: list[type] = []  # the op classes swapped in for faster ones (``_FASTER``)
         for node, (fn, get, out_slots, multi, free) in zip(graph.nodes, plan.steps):
             if node.op is not None and not node.kwargs and all(
-                    isinstance(a, Value) or not _has_value(a) for a in node.args):
+                    isinstance(a, Value) or not _contains_value(a) for a in node.args):
                 route = tuple((p, slots[a]) for p, a in enumerate(node.args)
                               if isinstance(a, Value) and a.kind in (COMPUTED, PARAM))
                 if node.op in _FASTER and fn == node.op.apply:
@@ -257,8 +259,3 @@ def _isolated_backward(record, grads, arrays) -> None:
             current = grads[slot]
             grads[slot] = g.array if current is None else current + g.array
 
-
-def _has_value(structure) -> bool:
-    found: list = []
-    for_each_value(structure, found.append)
-    return bool(found)

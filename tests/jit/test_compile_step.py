@@ -223,3 +223,20 @@ def test_convolutions_keep_their_column_matrix_in_memory_reused_every_step():
         held.append([id(a) for a in buffers])
     assert len(held[0]) == 2 and held[0] == held[1] == held[2]
     assert_same(model, twin)
+
+
+def test_an_interrupt_during_backward_leaves_every_parameter_as_it_was():
+    ((model, opt), _), shape = twins("mlp", "momentum")
+    step = nf.jit.compile_step(model, F.cross_entropy, opt)
+    x, y = batches(shape, count=1)[0]
+    step(x, y)
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+
+    def interrupt(grad):  # the first layer's weight is the last to get its gradient
+        raise KeyboardInterrupt
+
+    model[0].weight.register_hook(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        step(x, y)
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), old)

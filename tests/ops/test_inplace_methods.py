@@ -8,6 +8,7 @@ covers every in-place method Tensor has, so a new one can't go untested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -166,11 +167,40 @@ def _on_non_leaf(name: str, case: Case):
     return fn
 
 
+@pytest.mark.filterwarnings("ignore:index_reduce")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_inplace_method_on_non_leaf_matches_torch(name):
     case = CASES[name]
     arrays = [case.x()] + [make() for make in case.others]
     check(_on_non_leaf(name, case), *arrays, gradcheck=case.gradcheck)
+
+
+#: PyTorch's in-place logical ops are not recorded by autograd at all (so it lets them change a leaf).
+TORCH_RECORDS_NOTHING = {"logical_and_", "logical_or_", "logical_xor_", "logical_not_"}
+LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("name", sorted(CASES) + ["normal_", "uniform_", "sgn_", *COMPARISONS])
+def test_inplace_method_on_leaf_requiring_grad_is_refused_and_allowed_under_no_grad(name):
+    torch = torch_or_skip()
+    case = CASES.get(name, Case(_tensor_arg, others=(_away_from_zero,)) if name in COMPARISONS else Case())
+    arrays = [case.x()] + [make() for make in case.others]
+    results = []
+    for m in (nf, torch):
+        x, *others = (m.tensor(a) for a in arrays)
+        x.requires_grad_(True)
+        args, kwargs = case.args(m, *others), case.kwargs(m, *others)
+        if m is nf or name not in TORCH_RECORDS_NOTHING:
+            with pytest.raises(RuntimeError, match=re.escape(LEAF_ERROR)):
+                getattr(x, name)(*args, **kwargs)
+        with m.no_grad():
+            assert getattr(x, name)(*args, **kwargs) is x
+        assert x.requires_grad and x.grad_fn is None
+        results.append(x.detach().numpy())
+    if name not in ("normal_", "uniform_"):
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    assert results[0].shape == results[1].shape
 
 
 def _zero_gradient_through(name: str, values: np.ndarray, *args):

@@ -1,0 +1,189 @@
+"""How an in-place op keeps autograd right: the old values its backward needs, versions, zero gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbframe as nf
+from nbframe.autograd.function import Op
+from nbframe.ops.inplace import apply_inplace
+from tests.oracle import torch_or_skip
+
+X = [0.3, -1.2, 2.5]
+
+
+def _value_grad_and_second_grad(m, build):
+    """``build(m, x)``'s value, its gradient and the gradient of that gradient's squared norm."""
+    x = m.tensor(X, dtype=m.float64, requires_grad=True)
+    out = build(m, x)
+    (g,) = m.autograd.grad(out.sum(), x, create_graph=True)
+    (gg,) = m.autograd.grad((g * g).sum(), x)
+    return out.detach().numpy(), g.detach().numpy(), gg.numpy()
+
+
+def _same_as_torch(build):
+    torch = torch_or_skip()
+    for got, want in zip(_value_grad_and_second_grad(nf, build), _value_grad_and_second_grad(torch, build)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_sin_in_place_on_non_leaf_backpropagates_through_the_old_values():
+    torch = torch_or_skip()
+    grads = []
+    for m in (nf, torch):
+        x = m.tensor(X, dtype=m.float64, requires_grad=True)
+        y = x * 2
+        y.sin_()
+        y.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    np.testing.assert_allclose(grads[0], 2 * np.cos(2 * np.array(X)), rtol=1e-12)
+
+
+def test_chain_of_in_place_ops_gives_torch_gradients_and_second_derivatives():
+    def build(m, x):
+        y = x * 2
+        y.sin_().cos_()
+        y.mul_(x)
+        y.pow_(2)
+        return y
+
+    _same_as_torch(build)
+
+
+def test_in_place_division_then_clamp_gives_torch_gradients_and_second_derivatives():
+    def build(m, x):
+        y = x * 1
+        y.div_(x * 3 + 10)
+        y.clamp_(-0.05, 0.05)
+        return y
+
+    _same_as_torch(build)
+
+
+def test_tensor_times_itself_in_place_uses_its_old_values_twice():
+    """PyTorch refuses this one (the second operand is the changed tensor); the answer is still defined."""
+    x = nf.tensor(X, dtype=nf.float64, requires_grad=True)
+    y = x * 2
+    y.mul_(y)
+    y.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), 4 * np.array(X) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), 8 * np.array(X))
+
+
+def test_another_op_that_saved_the_tensor_still_raises_the_version_error():
+    x = nf.tensor(X, requires_grad=True)
+    y = x * 2
+    z = y.sin()  # saved y at version 0
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*version 1; expected version 0"):
+        z.sum().backward()
+
+
+def test_in_place_op_under_no_grad_is_not_recorded_and_invalidates_saved_values():
+    x = nf.tensor(X, requires_grad=True)
+    y = x * 2
+    z = y.sin()
+    with nf.no_grad():
+        y.add_(1)
+    assert y.grad_fn is not None and y.grad_fn.name() == "MulBackward0"
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+class _KeepsInputOnCtx(Op):
+    """Squares its input, keeping the input array as a ctx attribute rather than saving it."""
+
+    label = "square_on_ctx"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * nf.tensor(2 * ctx.x)
+
+
+class _SavesAViewOfItsInput(Op):
+    """Squares its input, saving a reshaped view of it (not the input itself)."""
+
+    label = "square_saving_view"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x.reshape(-1))
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (flat,) = ctx.saved_tensors
+        return grad * 2 * flat.reshape(grad.shape)
+
+
+@pytest.mark.parametrize("op", [_KeepsInputOnCtx, _SavesAViewOfItsInput])
+def test_old_values_kept_any_way_by_the_op_survive_the_overwrite(op):
+    x = nf.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=nf.float64, requires_grad=True)
+    y = x * 1
+    apply_inplace(y, op.apply, "square_")
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy())
+
+
+def test_op_that_keeps_nothing_of_the_input_makes_no_copy():
+    x = nf.tensor(X, requires_grad=True)
+    y = x * 2
+    y.add_(1)
+    y.exp_()  # saves its output, a new array
+    assert all(entry[1] is not y for entry in y.grad_fn._saved)
+    assert not any(isinstance(v, np.ndarray) for v in vars(y.grad_fn).values())
+
+
+def test_copy_from_broadcast_source_sums_its_gradient_and_zeroes_the_old_history():
+    torch = torch_or_skip()
+    grads = []
+    for m in (nf, torch):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64, requires_grad=True)
+        src = m.tensor([5.0, 6.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        y.copy_(src)
+        (y * m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64)).sum().backward()
+        grads.append((y.detach().numpy(), x.grad.numpy(), src.grad.numpy()))
+    for got, want in zip(*grads):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_copy_of_a_source_that_does_not_broadcast_names_both_shapes():
+    y = nf.tensor(X, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match=r"copy_: the source's shape \[2\] can't be broadcast to .* \[3\]"):
+        y.copy_(nf.tensor([1.0, 2.0]))
+
+
+def test_fill_with_a_zero_dim_tensor_on_non_leaf_matches_torch():
+    torch = torch_or_skip()
+    results = []
+    for m in (nf, torch):
+        x = m.tensor(X, dtype=m.float64, requires_grad=True)
+        y = x * 1
+        y.fill_(m.tensor(1.5))
+        (y * 3).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy(), y.requires_grad))
+    assert results[0][2] and results[1][2]
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_transpose_in_place_changes_shape_and_gradient_flows_back():
+    torch = torch_or_skip()
+    grads = []
+    for m in (nf, torch):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        y.t_()
+        assert tuple(y.shape) == (3, 2)
+        y.unsqueeze_(0).squeeze_(0)
+        (y * m.arange(6, dtype=m.float64).reshape(3, 2)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -37,6 +37,10 @@ class StepProgram:
         slots = plan.slots
         if not isinstance(graph.outputs, Value):
             raise TypeError("compile_step: loss_fn must return one tensor (the loss)")
+        if any(d != 1 for d in graph.outputs.shape):
+            raise RuntimeError(
+                "compile_step: loss_fn must return a scalar loss (one element), but it returned a tensor of "
+                f"shape {list(graph.outputs.shape)}; reduce it (.mean() or .sum())")
         self.graph = graph
         self.loss_slot = slots[graph.outputs]
         self.template = plan.template

@@ -240,3 +240,10 @@ def test_an_interrupt_during_backward_leaves_every_parameter_as_it_was():
         step(x, y)
     for p, old in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.detach().numpy(), old)
+
+
+def test_a_loss_that_is_not_a_scalar_is_refused_with_a_clear_error():
+    ((model, opt), _), shape = twins("mlp", "sgd")
+    step = nf.jit.compile_step(model, lambda out, y: F.cross_entropy(out, y, reduction="none"), opt)
+    with pytest.raises(RuntimeError, match=r"scalar loss.*shape \[5\]"):
+        step(*batches(shape, count=1)[0])

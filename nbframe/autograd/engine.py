@@ -9,6 +9,8 @@ delivered their gradient (or said they have none). No recursion, so a chain of
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import anomaly, grad_mode
 from . import function as _function
 from .function import Node
@@ -85,47 +87,48 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     prev = _state.enabled
     _state.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
-            outputs = None
-            if grads is not None:
-                if node._plain and not capture_slots:
-                    # No hooks, one output, not freed (``Node._plain``): call backward directly.
-                    outputs = type(node).backward(node, grads[0])
-                    if type(outputs) is not tuple:
-                        outputs = (outputs,)
-                    if _anomaly_enabled[0]:
-                        anomaly.check_gradients(node, outputs)
-                else:
-                    outputs = _call_node(node, grads, capture_slots, captured)
-            edges = node.next_edges
-            if edges is not None:
-                if outputs is not None and len(outputs) != len(edges):
-                    # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
-                    if outputs[-1] is not None or len(outputs) != len(edges) + 1:
-                        _check_gradient_count(node, outputs, edges)
-                i = -1
-                for edge in edges:
-                    i += 1
-                    if edge is None:
-                        continue
-                    target = edge[0]
-                    grad = outputs[i] if outputs is not None else None
-                    if isinstance(target, Node):
-                        if grad is not None:
-                            _add_to_buffer(buffers, target, edge[1], grad)
-                        left = dependencies[target] - 1
-                        dependencies[target] = left
-                        if left == 0:
-                            ready.append(target)
-                    elif grad is not None:
-                        garray, tarray = grad.array, target.array
-                        if garray.shape != tarray.shape or garray.dtype != tarray.dtype:
-                            grad = _match_leaf(grad, target, node)
-                        _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, given)
-            if not retain_graph:
-                node._release()
+        with _quiet():
+            while ready:
+                node = ready.pop()
+                grads = buffers.pop(node, None)
+                outputs = None
+                if grads is not None:
+                    if node._plain and not capture_slots:
+                        # No hooks, one output, not freed (``Node._plain``): call backward directly.
+                        outputs = type(node).backward(node, grads[0])
+                        if type(outputs) is not tuple:
+                            outputs = (outputs,)
+                        if _anomaly_enabled[0]:
+                            anomaly.check_gradients(node, outputs)
+                    else:
+                        outputs = _call_node(node, grads, capture_slots, captured)
+                edges = node.next_edges
+                if edges is not None:
+                    if outputs is not None and len(outputs) != len(edges):
+                        # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, checked cheaply.
+                        if outputs[-1] is not None or len(outputs) != len(edges) + 1:
+                            _check_gradient_count(node, outputs, edges)
+                    i = -1
+                    for edge in edges:
+                        i += 1
+                        if edge is None:
+                            continue
+                        target = edge[0]
+                        grad = outputs[i] if outputs is not None else None
+                        if isinstance(target, Node):
+                            if grad is not None:
+                                _add_to_buffer(buffers, target, edge[1], grad)
+                            left = dependencies[target] - 1
+                            dependencies[target] = left
+                            if left == 0:
+                                ready.append(target)
+                        elif grad is not None:
+                            garray, tarray = grad.array, target.array
+                            if garray.shape != tarray.shape or garray.dtype != tarray.dtype:
+                                grad = _match_leaf(grad, target, node)
+                            _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, given)
+                if not retain_graph:
+                    node._release()
     finally:
         _state.enabled = prev
     return captured
@@ -162,9 +165,12 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
                     if backward_arrays is not None:
                         outputs = backward_arrays(node, grads[0])
                     else:
-                        outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
+                        with _quiet():
+                            outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
                 else:
-                    outputs = _unwrap(_call_node(node, [_wrap_array(g) for g in grads], _NO_CAPTURE, None))
+                    grads = [_wrap_array(g) for g in grads]
+                    with _quiet():
+                        outputs = _unwrap(_call_node(node, grads, _NO_CAPTURE, None))
                 if type(outputs) is not tuple:
                     outputs = (outputs,)
             edges = node.next_edges
@@ -270,6 +276,15 @@ def _check_gradient_count(node, outputs, edges) -> None:
             f"function {node.name()} returned an incorrect number of gradients "
             f"(expected {len(edges)}, got {len(outputs)})"
         )
+
+
+def _quiet():
+    """NumPy's divide/invalid/overflow warnings off: in backward, inf and NaN are values, as in PyTorch.
+
+    Around whole Tensor-op backwards only (about 0.6 µs to enter); ``backward_arrays`` that divide
+    quiet themselves.
+    """
+    return np.errstate(all="ignore")
 
 
 def _add_to_buffer(buffers, node, output_nr, grad) -> None:

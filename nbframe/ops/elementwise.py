@@ -352,15 +352,22 @@ class Pow(Op):
         a, b, out = ctx.saved_tensors
         sa, sb = ctx.shapes
         ga = gb = None
+        # PyTorch's masks: a zero exponent gives the base no gradient (not 0 * 0**-1 = nan), and a zero base
+        # with a non-negative exponent gives the exponent none (not 0 * log 0 = nan).
         if ctx.needs_input_grad[0]:
             if isinstance(b, (int, float)):
                 ga = grad * b * a ** (b - 1) if b != 0 else grad * 0
             else:
-                ga = grad * b * a ** (b - 1)
+                ga = where(_const(b.array == 0), 0.0, grad * b * a ** (b - 1))
             ga = sum_to(ga, sa)
         if ctx.needs_input_grad[1]:
-            log_a = log(a) if not isinstance(a, (int, float)) else _log_scalar(a)
-            gb = sum_to(grad * out * log_a, sb)
+            if isinstance(a, (int, float)):
+                log_a = _log_scalar(a)
+                zero_base = (b.array >= 0) & (a == 0)
+            else:
+                log_a = log(a)
+                zero_base = (a.array == 0) & (b.array >= 0)
+            gb = sum_to(where(_const(zero_base), 0.0, grad * out * log_a), sb)
         return ga, gb
 
 
@@ -375,7 +382,8 @@ def _integer_power(xp, a, b):
 
 
 def _log_scalar(a: float) -> float:
-    return math.log(a) if a > 0 else float("nan")
+    """``log`` of a Python number as NumPy's log of an array gives it: -inf at 0, nan below."""
+    return math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
 
 
 class Square(Op):

@@ -4,6 +4,10 @@ NumPy's own promotion differs from PyTorch's (an int64 array plus 0.5 gives
 float64 there, float32 here; a 0-d float64 array widens a float32 one there, not
 here), so binary ops pass their operands through ``promote`` first. The common
 cases — same dtype, or a float array with a Python number — cost two checks.
+
+A Python int that an integer result dtype can't hold wraps around, as PyTorch's
+cast does (``uint8 tensor - 3`` and ``+ -1`` are modulo 256, ``int8 + 200`` is
+``+ -56``); NumPy would raise OverflowError instead.
 """
 
 from __future__ import annotations
@@ -65,9 +69,20 @@ def _pyscalar(x):
 
 
 def _cast(x, target):
-    if hasattr(x, "dtype") and x.dtype != target:
-        return x.astype(target)
+    if hasattr(x, "dtype"):
+        return x.astype(target) if x.dtype != target else x
+    if type(x) is int and target.kind in "iu":
+        return wrap_int(x, target)
     return x
+
+
+def wrap_int(value: int, target) -> int:
+    """``value`` as the NumPy integer dtype ``target`` would hold it: modulo 2**bits, in its range."""
+    info = np.iinfo(target)
+    if info.min <= value <= info.max:
+        return value
+    span = info.max - info.min + 1
+    return (value - info.min) % span + info.min
 
 
 def _device_mismatch(a, b, op: str) -> None:

@@ -138,7 +138,7 @@ def _op_forward(fn, get, out_slots, multi, free):
             env[out_slot] = result
             for slot in free:
                 env[slot] = None
-            return result.grad_fn if type(result) is Tensor else None
+            return result.grad_fn if isinstance(result, Tensor) else None
 
         return forward
 

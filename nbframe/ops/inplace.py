@@ -11,6 +11,7 @@ change at backward and raises PyTorch's error.
 
 from __future__ import annotations
 
+from ..autograd import function as _function
 from ..autograd import grad_mode
 from ..autograd.function import _INPUT, _OTHER, Op
 from ..backend import get_array_module
@@ -27,24 +28,33 @@ _RESHAPING = frozenset({"t_", "transpose_", "squeeze_", "unsqueeze_"})
 def check_leaf(tensor, op: str) -> None:
     """Refuse to change a leaf that requires grad while recording (its ``.grad`` would be meaningless)."""
     if _state.enabled and tensor.requires_grad and tensor.grad_fn is None:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            f"({op}: change it inside `with nbframe.no_grad():`, as optimizers and nn.init do, "
-            "or use the out-of-place op.)"
-        )
+        raise _leaf_error(op)
 
 
 def check_inplace(tensor, op: str) -> None:
-    check_leaf(tensor, op)
+    """``check_leaf``, and refuse a view that is part of a graph (its base's history would go stale)."""
+    if not _state.enabled:
+        return
     fn = tensor.grad_fn
-    if fn is not None and fn._is_view and _state.enabled:
-        # The base's history would not see the change (PyTorch rebases it; nbframe can't yet):
-        # refuse rather than return a wrong gradient.
+    if fn is None:
+        if tensor.requires_grad:
+            raise _leaf_error(op)
+    elif fn._is_view:
+        # PyTorch rebases the base's history (CopySlices); nbframe can't yet: refuse rather than
+        # return a wrong gradient.
         raise NotImplementedError(
             f"{op}: changing in place a view ({fn.name()}) of a tensor that is part of an autograd graph "
             "is not supported yet (the base's gradient would be wrong); use the out-of-place op "
             "(y = y * 2 instead of y.mul_(2)), or clone() the view first"
         )
+
+
+def _leaf_error(op: str) -> RuntimeError:
+    return RuntimeError(
+        "a leaf Variable that requires grad is being used in an in-place operation. "
+        f"({op}: change it inside `with nbframe.no_grad():`, as optimizers and nn.init do, "
+        "or use the out-of-place op.)"
+    )
 
 
 class Overwrite(Op):
@@ -126,34 +136,45 @@ def _keep_old_values(node, tensor) -> None:
     old history (so double backward still reaches it); saved values and arrays kept on ``node`` that share
     memory with ``tensor`` become plain copies. Nothing is copied when the op kept nothing of it.
     """
-    from ..tensor import Tensor, _wrap
-
     target = tensor.array
-    may_share = get_array_module(target).may_share_memory
-    old = None
-
-    def old_values():
-        nonlocal old
-        if old is None:
-            old = _wrap(target.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
-        return old
-
+    array_type = type(target)
+    old = None  # the copy of tensor, made at most once
     saved = node._saved
     if saved:
-        entries = list(saved)
-        for i, (kind, value, _counter, _version) in enumerate(entries):
-            if kind == _INPUT and value is tensor:
-                copy = old_values()
-                entries[i] = (_INPUT, copy, copy._version, 0)
-            elif kind == _OTHER and isinstance(value, Tensor) and may_share(value.array, target):
-                entries[i] = (_OTHER, _wrap(value.array.copy(), False, None, 0), None, None)
-        node._saved = tuple(entries)
+        entries = None
+        for i, (kind, value, _counter, _version) in enumerate(saved):
+            if kind == _INPUT:
+                if value is not tensor:
+                    continue
+                if old is None:
+                    old = _old_values(tensor)
+                entry = (_INPUT, old, old._version, 0)
+            elif kind == _OTHER and isinstance(value, _function._Tensor) and _shares(value.array, target):
+                entry = (_OTHER, _function._wrap(value.array.copy(), False, None, 0), None, None)
+            else:
+                continue
+            if entries is None:
+                entries = list(saved)
+            entries[i] = entry
+        if entries is not None:
+            node._saved = tuple(entries)
     attributes = node.__dict__
     for name, value in attributes.items():
         if value is tensor:
-            attributes[name] = old_values()
-        elif type(value) is type(target) and may_share(value, target):
+            if old is None:
+                old = _old_values(tensor)
+            attributes[name] = old
+        elif type(value) is array_type and _shares(value, target):
             attributes[name] = value.copy()
+
+
+def _old_values(tensor):
+    """A copy of ``tensor`` that keeps its current history: what a backward that saved it must see."""
+    return _function._wrap(tensor.array.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+
+
+def _shares(a, b) -> bool:
+    return get_array_module(b).may_share_memory(a, b)
 
 
 def _reshaping_method(fn, name: str):

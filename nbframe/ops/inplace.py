@@ -16,6 +16,7 @@ from ..autograd import grad_mode
 from ..autograd.function import _INPUT, _OTHER, Op
 from ..backend import get_array_module
 from .broadcast import sum_to
+from .promotion import fill_scalar
 
 __all__ = ["zero_", "fill_", "copy_", "normal_", "uniform_"]
 
@@ -216,6 +217,7 @@ def fill_(tensor, value):
 
     if isinstance(value, Tensor):
         value = value.item()
+    value = fill_scalar(value, tensor.array.dtype)
     if not (_state.enabled and tensor.requires_grad):
         tensor.array.fill(value)
         tensor._version[0] += 1

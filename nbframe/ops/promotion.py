@@ -85,6 +85,25 @@ def wrap_int(value: int, target) -> int:
     return (value - info.min) % span + info.min
 
 
+_C_NAMES = {"int32": "int"}
+
+
+def fill_scalar(value, target):
+    """A Python number to write into an array of dtype ``target`` (``fill_``), converted as PyTorch does.
+
+    An integer dtype takes the values it can hold, and uint8 also negative ints (wrapped: -1 is 255);
+    anything else raises PyTorch's overflow error instead of NumPy's OverflowError.
+    """
+    if target.kind not in "iu" or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    info = np.iinfo(target)
+    low = -(2**63) + 1 if target == np.uint8 and isinstance(value, int) else info.min
+    if not low <= value <= info.max:
+        name = _C_NAMES.get(target.name, f"{target.name}_t")
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return wrap_int(value, target) if isinstance(value, int) else value
+
+
 def _device_mismatch(a, b, op: str) -> None:
     from ..backend import device_of
 

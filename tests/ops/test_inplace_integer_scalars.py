@@ -60,3 +60,27 @@ def test_wrap_int_keeps_in_range_values_and_wraps_the_rest():
     assert wrap_int(200, np.dtype(np.int8)) == -56
     assert wrap_int(-129, np.dtype(np.int8)) == 127
     assert wrap_int(2**63, np.dtype(np.int64)) == -(2**63)
+
+
+FILLS = [("uint8", -1), ("uint8", -129), ("uint8", 255), ("uint8", 1.5), ("int8", -128), ("int8", 127),
+         ("int32", -(2**31)), ("int64", 2**62), ("bool", 2), ("float32", 1e10)]
+OVERFLOWING_FILLS = [("uint8", 256), ("uint8", -1.5), ("int8", 128), ("int8", -129), ("int16", 40000),
+                     ("int32", 2**31), ("int64", 2**63), ("int8", 300.0)]
+
+
+@pytest.mark.parametrize("dtype, value", FILLS)
+def test_fill_converts_the_value_as_torch_does(dtype, value):
+    torch = torch_or_skip()
+    got = nf.zeros(3, dtype=getattr(nf, dtype)).fill_(value)
+    want = torch.zeros(3, dtype=getattr(torch, dtype)).fill_(value)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("dtype, value", OVERFLOWING_FILLS)
+def test_fill_with_a_value_the_dtype_cannot_hold_raises_torchs_error(dtype, value):
+    torch = torch_or_skip()
+    with pytest.raises(RuntimeError) as want:
+        torch.zeros(3, dtype=getattr(torch, dtype)).fill_(value)
+    with pytest.raises(RuntimeError, match="without overflow") as got:
+        nf.zeros(3, dtype=getattr(nf, dtype)).fill_(value)
+    assert str(got.value) == str(want.value)

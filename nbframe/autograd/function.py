@@ -26,6 +26,10 @@ _Tensor = None  # nbframe.tensor.Tensor and its fast constructor, bound by tenso
 _wrap = None
 
 
+def _note_view(node, base, view) -> None:
+    """Told of every view recorded in a graph; nbframe.ops.inplace replaces it (its ``note_view``)."""
+
+
 def bind_tensor(tensor_class, wrap) -> None:
     global _Tensor, _wrap
     _Tensor, _wrap = tensor_class, wrap
@@ -228,6 +232,10 @@ class Node:
             diff = _differentiable(out, non_diff)
             results.append(_wrap(out, diff, self if diff else None, i, version))
         results = tuple(results)
+        if version is not None:  # views (unbind, split): their base, for in-place changes of them
+            for result in results:
+                if result.grad_fn is not None:
+                    _note_view(self, args[0], result)
         self._n_outputs = len(outputs)
         self._plain = False
         self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
@@ -390,8 +398,13 @@ class Op(Node):
         # One output, the common case: wired here rather than in _finish (a call less).
         self.next_edges = edges
         diff = outputs.dtype.kind == "f" and not self._non_differentiable
-        version = args[0]._version if self._is_view else None  # a view shares its base's counter
-        result = _wrap(outputs, diff, self if diff else None, 0, version)
+        if self._is_view:  # a view shares its base's version counter, and its base is noted
+            version = args[0]._version
+            result = _wrap(outputs, diff, self if diff else None, 0, version)
+            if diff:
+                _note_view(self, args[0], result)  # its base, for in-place changes of the view
+        else:
+            result = _wrap(outputs, diff, self if diff else None, 0, None)
         to_save = self._to_save
         if to_save is not None:
             # _resolve_saved's common cases inlined (a saved None, Python number, Tensor input found by

@@ -7,9 +7,18 @@ for its backward (``sin_`` needs its input, as ``mul_`` by a tensor does), it
 gets a copy of them before they are overwritten, as PyTorch's in-place ops save
 the original ``self``. Any other node that saved the tensor sees the version
 change at backward and raises PyTorch's error.
+
+Views: every view op recorded in a graph notes its base (``note_view``). Changing
+a view in place rebases the base's history on a ``CopySlices`` node (the old base
+outside the view, the op's result inside it), as PyTorch does; after any in-place
+change of a base or of one of its views, every live view of that base is
+re-pointed at the base's new history (``AsStrided``), so a view taken before the
+change and used after it backpropagates through the new values.
 """
 
 from __future__ import annotations
+
+from weakref import ref as _weakref
 
 from ..autograd import function as _function
 from ..autograd import grad_mode
@@ -33,7 +42,7 @@ def check_leaf(tensor, op: str) -> None:
 
 
 def check_inplace(tensor, op: str) -> None:
-    """``check_leaf``, and refuse a view that is part of a graph (its base's history would go stale)."""
+    """``check_leaf``, also for a view whose base is a leaf that requires grad."""
     if not _state.enabled:
         return
     fn = tensor.grad_fn
@@ -41,13 +50,24 @@ def check_inplace(tensor, op: str) -> None:
         if tensor.requires_grad:
             raise _leaf_error(op)
     elif fn._is_view:
-        # PyTorch rebases the base's history (CopySlices); nbframe can't yet: refuse rather than
-        # return a wrong gradient.
-        raise NotImplementedError(
-            f"{op}: changing in place a view ({fn.name()}) of a tensor that is part of an autograd graph "
-            "is not supported yet (the base's gradient would be wrong); use the out-of-place op "
-            "(y = y * 2 instead of y.mul_(2)), or clone() the view first"
-        )
+        base = fn.__dict__.get("_base")
+        if base is None:
+            raise NotImplementedError(
+                f"{op}: changing in place a view ({fn.name()}) whose base nbframe does not know is not "
+                "supported (the base's gradient would be wrong); use the out-of-place op, or clone() the view"
+            )
+        if base.grad_fn is None and base.requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                f"({op}: change the leaf inside `with nbframe.no_grad():`, or clone() the view first.)"
+            )
+        if fn._n_outputs > 1:
+            raise RuntimeError(
+                f"Output {tensor._output_nr} of {type(fn).__name__} is a view and is being modified inplace. "
+                "This view is the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the inplace operation by "
+                f"an out-of-place one. ({op})"
+            )
 
 
 def _leaf_error(op: str) -> RuntimeError:
@@ -110,12 +130,22 @@ def apply_inplace(tensor, compute, op: str):
     node = result.grad_fn
     if node is not None:
         _keep_old_values(node, tensor)
+    base = _base_of(tensor) if recording else None
+    if base is not None:
+        # The base's new history: its old one outside the view, the op's result inside it.
+        base_result = CopySlices.apply(base, result, _positions(base.array, target))
     target[...] = out
     tensor._version[0] += 1
-    if node is not None:
+    if base is not None:
+        base.grad_fn = base_result.grad_fn
+        base._output_nr = 0
+        _rebase_views(base)  # the view itself included
+    elif node is not None:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor.requires_grad = True
+        if recording and "_views" in tensor.__dict__:
+            _rebase_views(tensor)
     return tensor
 
 
@@ -176,6 +206,163 @@ def _old_values(tensor):
 
 def _shares(a, b) -> bool:
     return get_array_module(b).may_share_memory(a, b)
+
+
+# --------------------------------------------------------------------------- views
+def note_view(node, base, view) -> None:
+    """Called for every view op recorded in a graph: remember the base, and the view on a non-leaf base.
+
+    ``base`` is the view op's input; a view of a view has the first one's base (PyTorch's ``_base``).
+    Views of leaves are not listed: a leaf that requires grad can't be changed in place while recording.
+    """
+    fn = base.grad_fn
+    if fn is not None and fn._is_view:
+        base = fn.__dict__.get("_base", base)
+        fn = base.grad_fn
+    node._base = base
+    if fn is None:
+        return
+    views = base.__dict__.get("_views")
+    if views is None:
+        base._views = views = []
+    views.append(_weakref(view))
+    n = len(views)
+    if n >= 16 and not n & (n - 1):  # at each power of two: drop views that are gone (amortised O(1))
+        views[:] = [ref for ref in views if ref() is not None]
+
+
+def _base_of(tensor):
+    """The base whose history an in-place change of ``tensor`` must rebase: None unless a noted view."""
+    fn = tensor.grad_fn
+    if fn is None or not fn._is_view:
+        return None
+    return fn.__dict__.get("_base")
+
+
+def _rebase_views(base) -> None:
+    """Point every live view of ``base`` at the base's current history (PyTorch regenerates a view's
+    ``grad_fn`` when its base's version changed; here it happens at the change)."""
+    refs = base.__dict__.get("_views") or ()
+    live = []
+    for ref in tuple(refs):
+        view = ref()
+        if view is None or not view.requires_grad:
+            continue
+        live.append(ref)
+        result = AsStrided.apply(base, _positions(base.array, view.array), view.array)
+        view.grad_fn = result.grad_fn
+        view._output_nr = 0
+    base._views = live
+
+
+def _address(array) -> int:
+    data = array.data
+    return data.ptr if hasattr(data, "ptr") else array.__array_interface__["data"][0]
+
+
+def _lowest_address(array) -> int:
+    return _address(array) + sum(min(0, (n - 1) * s) for n, s in zip(array.shape, array.strides))
+
+
+def _positions(base, view):
+    """For each element of ``view`` (an array sharing ``base``'s memory), its flat C-order index in ``base``.
+
+    Read from the two arrays' addresses and strides, so any view geometry (slices, transposes, diagonals,
+    steps) works; a C-contiguous base needs nothing the size of the base.
+    """
+    xp = get_array_module(base)
+    item = base.itemsize
+    low = _lowest_address(base)
+    span = sum((n - 1) * abs(s) for n, s in zip(base.shape, base.strides)) + item
+    offset_base, offset_view = _address(base) - low, _address(view) - low
+    layouts = (offset_base, offset_view, *base.strides, *view.strides)
+    if view.dtype != base.dtype or any(v % item for v in layouts) or not 0 <= offset_view < span:
+        raise NotImplementedError(
+            "changing in place a view whose elements don't line up with its base's (a dtype view?) "
+            "is not supported; clone() the view first"
+        )
+    if base.flags.c_contiguous:
+        # Memory order is flat order: an element's index is its distance from the start.
+        positions = xp.full(view.shape, offset_view // item, dtype=xp.int64)
+        for dim, (n, stride) in enumerate(zip(view.shape, view.strides)):
+            steps = xp.arange(n, dtype=xp.int64) * (stride // item)
+            positions += steps.reshape((1,) * dim + (n,) + (1,) * (view.ndim - dim - 1))
+    else:
+        # Lay arange(base.size) over the base's memory, then read it through the view's strides.
+        strided = xp.lib.stride_tricks.as_strided
+        marker = xp.full(span // item, -1, dtype=xp.int64)
+
+        def over(offset, array):
+            strides = tuple(s // item * marker.itemsize for s in array.strides)
+            return strided(marker[offset // item:], shape=array.shape, strides=strides)
+
+        over(offset_base, base)[...] = xp.arange(base.size, dtype=xp.int64).reshape(base.shape)
+        positions = over(offset_view, view).copy()
+    if positions.size and not (0 <= int(positions.min()) and int(positions.max()) < base.size):
+        raise NotImplementedError("changing in place a view that reaches outside its base is not supported")
+    return positions
+
+
+class CopySlices(Op):
+    """The base's history after one of its views was changed in place (PyTorch's ``CopySlices``).
+
+    ``forward(base, src, positions)`` returns the base's own array (the view inside it is overwritten by
+    ``src`` right after): the base's gradient goes to its old history with the view's part zeroed, and the
+    view's part, gathered to the view's shape, goes to ``src`` (the in-place op's result).
+    """
+
+    label = "copy_slices"
+
+    @staticmethod
+    def forward(ctx, base, src, positions):
+        ctx.positions = positions
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..creation import tensor as make_tensor
+
+        positions = ctx.positions
+        needs = ctx.needs_input_grad
+        grad_base = grad_src = None
+        if needs[0]:
+            xp = get_array_module(grad.array)
+            keep = xp.ones(grad.array.size, dtype=grad.array.dtype)
+            keep[positions.reshape(-1)] = 0
+            grad_base = grad * make_tensor(keep.reshape(grad.array.shape))
+        if needs[1]:
+            grad_src = grad.reshape(-1)[make_tensor(positions)]
+        return grad_base, grad_src, None
+
+
+class AsStrided(Op):
+    """A view of a base whose history was rebased: ``view`` (an array inside ``base``) as a function of
+    the base's current history. Its backward scatters the gradient back to the view's positions."""
+
+    label = "as_strided"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, base, positions, view):
+        ctx.positions, ctx.base_shape = positions, base.shape
+        return view
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..creation import tensor as make_tensor
+        from ..creation import zeros
+        from .index import index_add
+
+        flat = zeros(int(_prod(ctx.base_shape)), dtype=grad.dtype, device=grad.device)
+        positions = make_tensor(ctx.positions.reshape(-1))
+        return index_add(flat, 0, positions, grad.reshape(-1)).reshape(ctx.base_shape), None, None
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def _reshaping_method(fn, name: str):
@@ -284,3 +471,5 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, generator=None):
 
 
 TENSOR_METHODS = {"zero_": zero_, "fill_": fill_, "copy_": copy_, "normal_": normal_, "uniform_": uniform_}
+
+_function._note_view = note_view

@@ -52,9 +52,10 @@ def check_inplace(tensor, op: str) -> None:
     elif fn._is_view:
         base = fn.__dict__.get("_base")
         if base is None:
+            why = "whose graph backward() has freed" if fn._freed else "whose base nbframe does not know"
             raise NotImplementedError(
-                f"{op}: changing in place a view ({fn.name()}) whose base nbframe does not know is not "
-                "supported (the base's gradient would be wrong); use the out-of-place op, or clone() the view"
+                f"{op}: changing in place a view ({fn.name()}) {why} is not supported (the base's gradient "
+                "would be wrong); use the out-of-place op, or clone() the view first"
             )
         if base.grad_fn is None and base.requires_grad:
             raise RuntimeError(
@@ -139,13 +140,13 @@ def apply_inplace(tensor, compute, op: str):
     if base is not None:
         base.grad_fn = base_result.grad_fn
         base._output_nr = 0
-        _rebase_views(base)  # the view itself included
+        _rebase_views(base, target)  # the view itself included
     elif node is not None:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor.requires_grad = True
         if recording and "_views" in tensor.__dict__:
-            _rebase_views(tensor)
+            _rebase_views(tensor, target)
     return tensor
 
 
@@ -239,9 +240,11 @@ def _base_of(tensor):
     return fn.__dict__.get("_base")
 
 
-def _rebase_views(base) -> None:
-    """Point every live view of ``base`` at the base's current history (PyTorch regenerates a view's
-    ``grad_fn`` when its base's version changed; here it happens at the change)."""
+def _rebase_views(base, changed) -> None:
+    """Point the live views of ``base`` that may overlap ``changed`` (the array just written) at the base's
+    current history. PyTorch regenerates a view's ``grad_fn`` when its base's version changed; here it
+    happens at the change, and only where values changed: a view beside the change keeps its history,
+    which still describes its values (so changing rows one by one stays linear)."""
     refs = base.__dict__.get("_views") or ()
     live = []
     for ref in tuple(refs):
@@ -249,6 +252,8 @@ def _rebase_views(base) -> None:
         if view is None or not view.requires_grad:
             continue
         live.append(ref)
+        if not _shares(view.array, changed):
+            continue
         result = AsStrided.apply(base, _positions(base.array, view.array), view.array)
         view.grad_fn = result.grad_fn
         view._output_nr = 0

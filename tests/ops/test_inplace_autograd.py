@@ -248,9 +248,18 @@ def _view_of_base_changed(m, x):
     return first * 1
 
 
+def _rows_changed_one_by_one(m, x):
+    """Each row changed through its own view, every view used after all the changes."""
+    base = x * 1
+    rows = [base[i] for i in range(base.shape[0])]
+    for i, row in enumerate(rows):
+        row.mul_(x[i - 1])
+    return m.stack([row * (i + 1) for i, row in enumerate(rows)]) + base
+
+
 VIEW_CASES = {fn.__name__[1:]: fn for fn in (
     _row_of_base, _column_sin, _transposed_view_of_a_view, _reshaped_then_stepped, _fill_and_copy,
-    _view_used_after, _overlapping_sibling, _view_of_base_changed,
+    _view_used_after, _overlapping_sibling, _view_of_base_changed, _rows_changed_one_by_one,
 )}
 
 
@@ -317,6 +326,14 @@ def test_in_place_change_of_one_of_several_views_from_one_op_is_refused_as_in_to
             base.unbind(1)[2].mul_(2)
         messages.append(str(error.value))
     assert messages[0].startswith(messages[1])
+
+
+def test_in_place_change_of_a_view_after_backward_freed_its_graph_says_so():
+    x = nf.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    view = (x * 1)[0:2]
+    view.sum().backward()
+    with pytest.raises(NotImplementedError, match="whose graph backward\\(\\) has freed"):
+        view.mul_(2)
 
 
 def test_views_that_are_gone_are_dropped_from_the_base_list():

@@ -38,7 +38,9 @@ def bind_tensor(tensor_class, wrap) -> None:
 _new = object.__new__
 
 _PLAIN = (int, float, bool, str, tuple, type(None))
-_np_generic = __import__("numpy").generic
+_np = __import__("numpy")
+_np_generic = _np.generic
+_ndarray = _np.ndarray
 
 # Saved-value kinds
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
@@ -393,18 +395,31 @@ class Op(Node):
         """Wire a recorded call into the graph (``apply``'s second half): wrap the outputs, keep what
         forward saved with its version, tell the observers. ``edges``: per argument, where its
         gradient goes, or None."""
-        if type(outputs) is tuple:
-            return self._finish(args, raw, edges, outputs)
-        # One output, the common case: wired here rather than in _finish (a call less).
+        produced = outputs  # what forward returned: what it may also have saved
+        if type(outputs) is not _ndarray:
+            if type(outputs) is tuple:
+                return self._finish(args, raw, edges, outputs)
+            if isinstance(outputs, _np_generic):  # a NumPy scalar (a full reduction): a 0-d array
+                outputs = _np.asarray(outputs)
+        # One output, the common case: wired here rather than in _finish, and the Tensor made here
+        # rather than by _wrap (a call less: this is every recorded op's path).
         self.next_edges = edges
-        diff = outputs.dtype.kind == "f" and not self._non_differentiable
-        if self._is_view:  # a view shares its base's version counter, and its base is noted
-            version = args[0]._version
-            result = _wrap(outputs, diff, self if diff else None, 0, version)
-            if diff:
+        result = _new(_Tensor)
+        result.array = outputs
+        if outputs.dtype.kind == "f" and not self._non_differentiable:
+            result.requires_grad = True
+            result.grad_fn = self
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
+        result._output_nr = 0
+        # A view shares its base's version counter.
+        if self._is_view:
+            result._version = version = args[0]._version
+            if result.grad_fn is not None:
                 _note_view(self, args[0], result)  # its base, for in-place changes of the view
         else:
-            result = _wrap(outputs, diff, self if diff else None, 0, None)
+            result._version = version = [0]
         to_save = self._to_save
         if to_save is not None:
             # _resolve_saved's common cases inlined (a saved None, Python number, Tensor input found by
@@ -415,30 +430,26 @@ class Op(Node):
                 if value is None:
                     saved.append(_SAVED_NONE)
                     continue
-                i = 0
-                for r in raw:
-                    if r is value:
-                        a = args[i]
-                        if isinstance(a, _Tensor):
-                            version = a._version
-                            saved.append((_INPUT, a, version, version[0]))
-                            break
-                    i += 1
+                # An input first: forward may return an input's own array, and that is still the input.
+                for r, a in zip(raw, args):
+                    if r is value and isinstance(a, _Tensor):
+                        counter = a._version
+                        saved.append((_INPUT, a, counter, counter[0]))
+                        break
                 else:
-                    if type(value) in _PLAIN:
-                        saved.append((_OTHER, value, None, None))
-                    elif value is outputs:
-                        version = result._version
+                    if value is produced:
                         saved.append((_OUTPUT, (outputs, 0), version, version[0]))
+                    elif type(value) in _PLAIN:
+                        saved.append((_OTHER, value, None, None))
                     else:
                         saved = None
                         break
+            # (_to_save stays: it holds nothing that _saved does not.)
             self._saved = (
                 tuple(saved)
                 if saved is not None
-                else self._resolve_saved(args, raw, (outputs,), (result,))
+                else self._resolve_saved(args, raw, (produced,), (result,))
             )
-            self._to_save = None
         if _OBSERVERS:
             observers.notify(self, args, (result,))
         return result

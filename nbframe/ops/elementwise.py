@@ -164,12 +164,15 @@ def _sum_backward_arrays(ctx, grad, scale_b):
 class Add(Op):
     label = "add"
 
+    alpha = 1  # set on the node only when it differs
+
     @staticmethod
     def forward(ctx, a, b, alpha=1):
-        a, b = promote(a, b, "add")
+        if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            a, b = promote(a, b, "add")
         ctx.shapes = _shapes(a, b)
-        ctx.alpha = alpha
         if alpha != 1:
+            ctx.alpha = alpha
             b = b * alpha
         try:
             return a + b
@@ -192,6 +195,7 @@ class Add(Op):
 
 class Sub(Op):
     label = "sub"
+    alpha = 1  # set on the node only when it differs
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -202,8 +206,8 @@ class Sub(Op):
             )
         a, b = promote(a, b, "sub")
         ctx.shapes = _shapes(a, b)
-        ctx.alpha = alpha
         if alpha != 1:
+            ctx.alpha = alpha
             b = b * alpha
         try:
             return a - b
@@ -231,10 +235,11 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b, "mul")
+        if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            a, b = promote(a, b, "mul")  # (the test above is promote's own first: a call saved when it holds)
         need = ctx.needs_input_grad
-        # Keep only what backward will read: b for a's gradient, a for b's.
-        ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+        # Keep only what backward will read: b for a's gradient, a for b's (save_for_backward, inlined).
+        ctx._to_save = (a if need[1] else None, b if need[0] else None)
         ctx.shapes = _shapes(a, b)
         try:
             return a * b

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as _np
+
 from ..backend import get_array_module
 from . import function as _function
 from .anomaly import _enabled as _anomaly_enabled
@@ -38,20 +40,21 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
-_ONES: dict = {}  # (array type, dtype) -> a read-only 0-d one: the usual loss's gradient, made once
+_ndarray = _np.ndarray
+_ONES: dict = {}  # dtype -> a read-only 0-d NumPy one: the usual loss's gradient, made once
 
 
 def _ones_like(array):
-    """Ones of ``array``'s shape, dtype and device; for a 0-d array (a loss) a shared read-only one."""
-    if array.shape:
+    """Ones of ``array``'s shape, dtype and device; for a 0-d NumPy array (a loss) a shared read-only one.
+
+    CuPy arrays can't be made read-only, so on the GPU each call makes its own.
+    """
+    if array.shape or type(array) is not _ndarray:
         return get_array_module(array).ones(array.shape, array.dtype)
-    key = (type(array), array.dtype)
-    ones = _ONES.get(key)
+    ones = _ONES.get(array.dtype)
     if ones is None:
-        ones = get_array_module(array).array(1, dtype=array.dtype)
-        if type(ones).__module__ == "numpy":
-            ones.flags.writeable = False  # shared: a leaf that receives it unchanged gets a copy
-        _ONES[key] = ones
+        ones = _ONES[array.dtype] = _np.array(1, dtype=array.dtype)
+        ones.flags.writeable = False  # shared: a leaf that receives it unchanged gets a copy
     return ones
 
 

@@ -256,7 +256,7 @@ def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
     old = leaf.grad
     if old is None:
         # As in _deliver_to_leaf: each leaf gets an array of its own that it may change in place.
-        if id(grad) in given or not grad.flags.writeable:
+        if id(grad) in given or not _writeable(grad):
             grad = grad.copy()
         given.add(id(grad))
         leaf.grad = _function._wrap(grad, False, None, 0)
@@ -276,6 +276,18 @@ def _check_gradient_count(node, outputs, edges) -> None:
             f"function {node.name()} returned an incorrect number of gradients "
             f"(expected {len(edges)}, got {len(outputs)})"
         )
+
+
+def _writeable(array) -> bool:
+    """Whether a leaf may keep ``array`` as its ``.grad`` and let it be changed in place.
+
+    NumPy says so (a broadcast view or a shared constant is read-only); CuPy has no such flag, so a
+    view with a zero stride (a broadcast) counts as not writeable there.
+    """
+    writeable = getattr(array.flags, "writeable", None)
+    if writeable is not None:
+        return writeable
+    return array.size <= 1 or 0 not in array.strides
 
 
 def _quiet():
@@ -374,7 +386,7 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
         # The same gradient object may reach two leaves (a + b), and a broadcast view is
         # read-only: give each leaf a gradient of its own that it can change in place.
         array = grad.array
-        if id(array) in given or not array.flags.writeable:
+        if id(array) in given or not _writeable(array):
             grad = grad.clone() if create_graph else _own_copy(grad)
         given.add(id(grad.array))
         leaf.grad = grad

@@ -129,3 +129,30 @@ def test_a_non_scalar_root_still_asks_for_a_gradient():
     a, _ = _leaves()
     with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (a * 2).backward()
+
+
+def test_a_broadcast_gradient_counts_as_shared_without_a_writeable_flag():
+    """CuPy arrays have no ``flags.writeable``: a zero stride (a broadcast view) is what marks them shared."""
+
+    class Flags:
+        c_contiguous = True
+
+    class DeviceArrayLike:
+        flags = Flags()
+
+        def __init__(self, strides, size):
+            self.strides, self.size = strides, size
+
+    assert engine._writeable(DeviceArrayLike((0,), 8)) is False
+    assert engine._writeable(DeviceArrayLike((4,), 8)) is True
+    assert engine._writeable(DeviceArrayLike((0,), 1)) is True
+    assert engine._writeable(np.broadcast_to(np.ones(1), (3,))) is False
+
+
+def test_the_shared_gradient_of_a_loss_never_becomes_a_leaf_gradient():
+    x = nf.tensor(2.0, requires_grad=True)
+    (x + 0).backward()  # add passes the loss's shared 0-d ones straight to the leaf
+    x.grad.add_(5)  # must not change the ones the next backward starts from
+    y = nf.tensor(3.0, requires_grad=True)
+    (y * 1).backward()
+    assert y.grad.item() == 1.0

@@ -30,6 +30,11 @@ def _note_view(node, base, view) -> None:
     """Told of every view recorded in a graph; nbframe.ops.inplace replaces it (its ``note_view``)."""
 
 
+def _note_untracked_view(node, base, views) -> None:
+    """Told of every view made outside a graph (``views``: one Tensor, or a tuple from unbind/split);
+    nbframe.ops.inplace replaces it (its ``note_untracked_view``)."""
+
+
 def bind_tensor(tensor_class, wrap) -> None:
     global _Tensor, _wrap
     _Tensor, _wrap = tensor_class, wrap
@@ -362,6 +367,8 @@ class Op(Node):
             results = tuple([_wrap(out, False, None, 0, version) for out in outputs])
         else:
             results = _wrap(outputs, False, None, 0, version)
+        if version is not None:
+            _note_untracked_view(ctx, args[0], results)  # its base, for an in-place change that records
         if _OBSERVERS:
             observers.notify(ctx, args, results if type(results) is tuple else (results,))
         return results

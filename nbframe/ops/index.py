@@ -248,21 +248,9 @@ def _value_for(input, value):
     return value
 
 
-def _refuse_write_into_view(input, op: str) -> None:
-    """Writing into a view that is part of a graph would leave its base's history stale: say so."""
-    fn = input.grad_fn
-    if fn is not None and fn._is_view:
-        raise NotImplementedError(
-            f"{op}: writing in place into a view ({fn.name()}) of a tensor that is part of an autograd graph "
-            "is not supported yet (the base's gradient would be wrong); index the base tensor directly, "
-            "e.g. y[0, 1] = v instead of y[0][1] = v, or clone() the view first"
-        )
-
-
 def setitem(input, index, value) -> None:
     from .inplace import apply_inplace
 
-    _refuse_write_into_view(input, "setitem")
     idx, _ = _convert_index(index)
     value = _value_for(input, value)
     apply_inplace(input, lambda x: IndexPut.apply(x, value, idx, False), "setitem")
@@ -277,7 +265,6 @@ def index_put(input, indices, values, accumulate: bool = False):
 def index_put_(input, indices, values, accumulate: bool = False):
     from .inplace import apply_inplace
 
-    _refuse_write_into_view(input, "index_put_")
     return apply_inplace(input, lambda x: index_put(x, indices, values, accumulate), "index_put_")
 
 

@@ -140,10 +140,26 @@ def test_setitem_shape_mismatch_raises():
         nf.zeros(2, 4)[0] = nf.ones(3)
 
 
-def test_setitem_into_a_view_inside_a_graph_refuses_instead_of_a_wrong_gradient():
+def _assign_through_views(m, x, v):
+    """``y[0][1] = v`` and friends: assignments into views of a tensor inside a graph."""
+    y = x * 1
+    y[0][1] = v[0] * 2
+    positive = v.detach()[:4] > 0
+    y[1][positive] = v[:4][positive]
+    y[:, 2][0:2] = v[1:3] ** 2
+    y.t()[3][2] = 5.0
+    y[2].index_put_((m.tensor([0, 1]),), v[:2], accumulate=True)
+    return y
+
+
+def test_setitem_into_a_view_inside_a_graph_matches_torch_values_and_gradients():
+    check(_assign_through_views, M, V)
+
+
+def test_setitem_into_a_view_gives_its_base_the_history():
     y = nf.ones(3, 4, requires_grad=True) * 1
-    with pytest.raises(NotImplementedError, match=r"index the base tensor directly, e.g. y\[0, 1\] = v"):
-        y[0][1] = 5.0
+    y[0][1] = 5.0
+    assert y.grad_fn.name() == "CopySlicesBackward0" and y[0, 1].item() == 5.0
 
 
 def test_setitem_bumps_the_version():

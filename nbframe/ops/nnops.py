@@ -670,12 +670,13 @@ TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}
 def _maybe_inplace(input, inplace: bool, compute, name: str):
     """``compute(input)``, or with ``inplace`` written back into ``input``.
 
-    The op runs on a clone, so what its backward saved is not the array that is then overwritten.
+    ``apply_inplace`` copies the old values only where the op's backward reads them (``silu_``), and a
+    saved result becomes ``input`` itself (``relu_``): no clone, so an in-place activation saves memory.
     """
     if inplace:
         from .inplace import apply_inplace
 
-        return apply_inplace(input, lambda t: compute(t.clone() if t.requires_grad else t), name)
+        return apply_inplace(input, compute, name)
     return compute(input)
 
 

@@ -21,7 +21,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..backend import get_array_module
 from .index import Gather, GetItem, Scatter, _check_index_tensor, _corner, _gather_index, scatter
-from .inplace import apply_inplace, inplace_method
+from .inplace import inplace_method
 from .shape import Reshape, _dim
 
 __all__ = ["scatter_reduce", "index_reduce", "index_copy"]
@@ -339,37 +339,25 @@ def index_copy(input, dim: int, index, source):
     return Reshape.apply(out, ()) if scalar else out
 
 
-def _inplace_keeping_self(fn, name: str):
-    """``Tensor.name_`` for an op whose backward reads ``self``: it works on a copy of the old values
-    (PyTorch saves the original ``self`` too), so changing ``self`` in place does not invalidate it."""
+def _scalar_cloned(fn):
+    """``fn`` on a clone of a 0-d ``input`` that requires grad: these ops reshape it first, so the old
+    values their backward reads are saved by an inner node, which ``apply_inplace`` does not see (it
+    keeps a copy of what the result's own node saved: PyTorch's original ``self``). One element."""
 
-    def method(self, *args, **kwargs):
-        def compute(tensor):
-            if tensor.requires_grad and grad_mode.is_grad_enabled():
-                tensor = tensor.clone()
-            return fn(tensor, *args, **kwargs)
+    def run(input, *args, **kwargs):
+        if input.array.ndim == 0 and input.requires_grad:
+            input = input.clone()
+        return fn(input, *args, **kwargs)
 
-        return apply_inplace(self, compute, name)
+    run.__name__ = fn.__name__
+    return run
 
-    method.__name__ = name
-    method.__doc__ = f"In-place version of ``{fn.__name__}``."
-    return method
-
-
-def scatter_(self, dim: int, index, src=None, *, value=None, reduce: str | None = None):
-    """In-place ``scatter``; with ``reduce``, its backward reads the old values, so those are kept."""
-    if reduce is None:
-        return _plain_scatter_(self, dim, index, src, value=value)
-    return _reducing_scatter_(self, dim, index, src, value=value, reduce=reduce)
-
-
-_plain_scatter_ = inplace_method(scatter, "scatter_")
-_reducing_scatter_ = _inplace_keeping_self(scatter, "scatter_")
 
 TENSOR_METHODS = {
-    "scatter_": scatter_,
+    "scatter_": inplace_method(_scalar_cloned(scatter), "scatter_"),
     "scatter_reduce": scatter_reduce,
-    "scatter_reduce_": _inplace_keeping_self(scatter_reduce, "scatter_reduce_"),
-    "index_reduce": index_reduce, "index_reduce_": _inplace_keeping_self(index_reduce, "index_reduce_"),
+    "scatter_reduce_": inplace_method(_scalar_cloned(scatter_reduce), "scatter_reduce_"),
+    "index_reduce": index_reduce,
+    "index_reduce_": inplace_method(_scalar_cloned(index_reduce), "index_reduce_"),
     "index_copy": index_copy, "index_copy_": inplace_method(index_copy, "index_copy_"),
 }

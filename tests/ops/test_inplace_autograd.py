@@ -8,7 +8,7 @@ import pytest
 import nbframe as nf
 from nbframe.autograd.function import Op
 from nbframe.ops.inplace import apply_inplace
-from tests.oracle import torch_or_skip
+from tests.oracle import check, torch_or_skip
 
 X = [0.3, -1.2, 2.5]
 
@@ -342,3 +342,15 @@ def test_views_that_are_gone_are_dropped_from_the_base_list():
     for i in range(64):
         base[i:i + 1].mul_(1.0)  # each view dies after its statement
     assert len(base._views) <= 2
+
+
+@pytest.mark.parametrize("name, index, source", [("scatter_reduce_", 0, 3.0), ("index_reduce_", [0], 3.0)])
+@pytest.mark.filterwarnings("ignore:index_reduce.. is in beta")
+def test_in_place_reduce_on_a_0d_non_leaf_matches_torch(name, index, source):
+    """The 0-d case reshapes the tensor before the op, whose node then saves a view of it."""
+    def fn(m, x, s):
+        y = x * 2
+        getattr(y, name)(0, m.tensor(index), s, "prod")
+        return y * 3
+
+    check(fn, np.array(1.5), np.array(source))

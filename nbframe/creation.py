@@ -205,10 +205,14 @@ def empty(
 def full(
     size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    from .ops.promotion import fill_scalar
+
     if dtype is None:
         dtype = _dtypes.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    # An int the dtype can't hold raises PyTorch's error (uint8 takes negative ones, wrapped).
+    fill_value = fill_scalar(fill_value, _dtypes.to_numpy(_dtypes.as_dtype(dtype)))
     return _make(
         fill_value,
         (size,) if isinstance(size, (tuple, list)) else (size,),

@@ -20,7 +20,7 @@ from ..autograd.function import Op, wrap_gradients
 from ..autograd.grad_mode import _state as _grad_state
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
-from .promotion import as_floating, broadcast_error, promote, promote_to_float
+from .promotion import as_floating, broadcast_error, promote, promote_to_float, times_alpha
 
 __all__ = [
     # arithmetic
@@ -173,7 +173,7 @@ class Add(Op):
         ctx.shapes = _shapes(a, b)
         if alpha != 1:
             ctx.alpha = alpha
-            b = b * alpha
+            b = times_alpha(a, b, alpha)
         try:
             return a + b
         except ValueError as error:
@@ -208,7 +208,7 @@ class Sub(Op):
         ctx.shapes = _shapes(a, b)
         if alpha != 1:
             ctx.alpha = alpha
-            b = b * alpha
+            b = times_alpha(a, b, alpha)
         try:
             return a - b
         except ValueError as error:

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..backend import get_array_module
 from .broadcast import sum_to
+from .promotion import fill_scalar
 from .shape import Expand, Reshape, _dim
 
 __all__ = ['getitem', 'setitem', 'index_put', 'gather', 'scatter', 'scatter_add', 'index_select',
@@ -240,12 +241,15 @@ def _split_integers(idx: tuple):
 
 
 def _value_for(input, value):
-    """A Tensor value in the target's dtype (PyTorch casts what is assigned)."""
+    """A Tensor value in the target's dtype (PyTorch casts what is assigned); a Python number converted
+    as PyTorch does (``fill_scalar``: -1 into uint8 is 255, 300 raises its overflow error)."""
     from ..tensor import Tensor
 
-    if isinstance(value, Tensor) and value.array.dtype != input.array.dtype:
-        value = value.to(input.dtype)
-    return value
+    if isinstance(value, Tensor):
+        if value.array.dtype != input.array.dtype:
+            value = value.to(input.dtype)
+        return value
+    return fill_scalar(value, input.array.dtype)
 
 
 def setitem(input, index, value) -> None:
@@ -590,7 +594,11 @@ def index_add(input, dim: int, index, source, *, alpha=1):
 
 def index_fill(input, dim: int, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or 0-d tensor)."""
+    from ..tensor import Tensor
+
     dim, idx = _check_dim_index("index_fill", input, dim, index, (np.int64,))
+    if isinstance(value, Tensor) and not value.requires_grad:
+        value = value.item()  # a number, converted as one
     return IndexPut.apply(input, _value_for(input, value), (slice(None),) * dim + (idx, Ellipsis), False)
 
 
@@ -641,8 +649,10 @@ def masked_fill(input, mask, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.array.ndim} dimension(s)."
             )
-        value = _value_for(input, value) if value.requires_grad else value.item()
-    return MaskedFill.apply(input, mask, value)
+        if value.requires_grad:
+            return MaskedFill.apply(input, mask, _value_for(input, value))
+        value = value.item()
+    return MaskedFill.apply(input, mask, fill_scalar(value, input.array.dtype))
 
 
 def masked_select(input, mask):

@@ -78,11 +78,25 @@ def _cast(x, target):
 
 def wrap_int(value: int, target) -> int:
     """``value`` as the NumPy integer dtype ``target`` would hold it: modulo 2**bits, in its range."""
+    _check_64_bits(value)
+    return _modulo(value, target)
+
+
+def _modulo(value: int, target) -> int:
+    """``value`` wrapped into ``target``'s range, whatever its size (a product of two 64-bit ints)."""
     info = np.iinfo(target)
     if info.min <= value <= info.max:
         return value
     span = info.max - info.min + 1
     return (value - info.min) % span + info.min
+
+
+def _check_64_bits(value: int) -> None:
+    """PyTorch reads a Python int as a 64-bit integer (signed, or unsigned when positive)."""
+    if value >= 2**64:
+        raise OverflowError("int too big to convert")
+    if value < -(2**63):
+        raise OverflowError("can't convert negative int to unsigned")
 
 
 _C_NAMES = {"int32": "int"}
@@ -102,6 +116,25 @@ def fill_scalar(value, target):
         name = _C_NAMES.get(target.name, f"{target.name}_t")
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
     return wrap_int(value, target) if isinstance(value, int) else value
+
+
+def times_alpha(a, b, alpha):
+    """``b * alpha`` for ``add``/``sub`` (after ``promote(a, b)``), as PyTorch computes it.
+
+    With an integer result, ``alpha`` must be an int the dtype can hold (``fill_scalar``'s rule) and a
+    Python-int ``b`` times it wraps like any out-of-range int (``add(uint8, -1, alpha=2)`` subtracts 2).
+    """
+    if type(alpha) is int:
+        _check_64_bits(alpha)
+    dtype = a.dtype if hasattr(a, "dtype") else getattr(b, "dtype", None)
+    if dtype is None or dtype.kind not in "iub":
+        return b * alpha
+    if isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    alpha = fill_scalar(alpha, dtype)
+    if type(b) is int and dtype.kind != "b":
+        return _modulo(b * alpha, dtype)
+    return b * alpha
 
 
 def _device_mismatch(a, b, op: str) -> None:

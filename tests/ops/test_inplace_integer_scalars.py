@@ -2,6 +2,9 @@
 
 NumPy raises OverflowError for ``uint8_array - (-1)``; PyTorch casts the int to the tensor's dtype
 (``-1`` becomes 255) and the arithmetic wraps. Out-of-place and in-place forms are both checked.
+A value written into a tensor (``fill_``, ``t[i] = v``, ``masked_fill``, ``index_fill``, ``full``) and
+``add``/``sub``'s ``alpha`` must fit the dtype instead (uint8 also takes negative ints), or raise
+PyTorch's overflow error.
 """
 
 from __future__ import annotations
@@ -84,3 +87,94 @@ def test_fill_with_a_value_the_dtype_cannot_hold_raises_torchs_error(dtype, valu
     with pytest.raises(RuntimeError, match="without overflow") as got:
         nf.zeros(3, dtype=getattr(nf, dtype)).fill_(value)
     assert str(got.value) == str(want.value)
+
+
+# Every way a Python number is written into an integer tensor: ``write(m, t, value)`` returns the result.
+WRITES = {
+    "setitem": lambda m, t, v: t.__setitem__(0, v) or t,
+    "setitem_mask": lambda m, t, v: t.__setitem__(m.tensor([True, False, True]), v) or t,
+    "masked_fill": lambda m, t, v: t.masked_fill(m.tensor([True, False, True]), v),
+    "masked_fill_tensor": lambda m, t, v: t.masked_fill(m.tensor([False, True, True]), m.tensor(v)),
+    "masked_fill_": lambda m, t, v: t.masked_fill_(m.tensor([True, False, True]), v),
+    "index_fill": lambda m, t, v: t.index_fill(0, m.tensor([2]), v),
+    "index_fill_": lambda m, t, v: t.index_fill_(0, m.tensor([0, 1]), v),
+    "full": lambda m, t, v: m.full((3,), v, dtype=t.dtype),
+    "full_like": lambda m, t, v: m.full_like(t, v),
+    "new_full": lambda m, t, v: t.new_full((2,), v),
+}
+
+
+@pytest.mark.parametrize("dtype, value", FILLS)
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_value_written_into_a_tensor_is_converted_as_torch_does(write, dtype, value):
+    torch = torch_or_skip()
+    got, want = (WRITES[write](m, m.zeros(3, dtype=getattr(m, dtype)), value) for m in (nf, torch))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("dtype, value", OVERFLOWING_FILLS)
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_value_written_into_a_tensor_that_cannot_hold_it_raises_torchs_error(write, dtype, value):
+    torch = torch_or_skip()
+    if write == "masked_fill_tensor" and abs(value) >= 2**63:
+        pytest.skip("the 0-d value tensor itself can't be made")
+    with pytest.raises((RuntimeError, ValueError)) as want:  # torch's setitem of 2**63: a ValueError
+        WRITES[write](torch, torch.zeros(3, dtype=getattr(torch, dtype)), value)
+    with pytest.raises(RuntimeError, match="without overflow") as got:
+        WRITES[write](nf, nf.zeros(3, dtype=getattr(nf, dtype)), value)
+    if want.type is RuntimeError:
+        assert str(got.value) == str(want.value)
+
+
+def test_full_infers_int64_and_refuses_an_int_beyond_it_as_torch():
+    torch = torch_or_skip()
+    assert nf.full((2,), 2**62).tolist() == torch.full((2,), 2**62).tolist()
+    with pytest.raises(RuntimeError, match="int64_t without overflow"):
+        nf.full((2,), 2**63)
+
+
+ALPHAS = [("uint8", -1, 2), ("uint8", 3, 100), ("uint8", 200, -1), ("int8", 100, 3), ("int8", -128, -1),
+          ("int16", 30000, 7), ("int32", 2**31 - 1, 2), ("int64", 2**62, 4), ("float32", 3, 2**40)]
+
+
+@pytest.mark.parametrize("dtype, other, alpha", ALPHAS)
+@pytest.mark.parametrize("op", ["add", "sub", "add_", "sub_"])
+@pytest.mark.parametrize("other_is_tensor", [False, True])
+def test_add_and_sub_with_alpha_wrap_as_torch(op, dtype, other, alpha, other_is_tensor):
+    torch = torch_or_skip()
+    results = []
+    for m in (nf, torch):
+        t = m.tensor(VALUES.get(dtype, [1, 2, 3, 4, 5]), dtype=getattr(m, dtype))
+        operand = m.full((5,), other, dtype=t.dtype) if other_is_tensor else other
+        if op.endswith("_"):
+            out = getattr(t, op)(operand, alpha=alpha)
+        else:
+            out = getattr(m, op)(t, operand, alpha=alpha)
+        results.append(out.numpy())
+    np.testing.assert_array_equal(*results)
+
+
+@pytest.mark.parametrize("dtype, alpha", [("uint8", 300), ("int8", 200), ("int32", 2**40), ("uint8", 2.5)])
+def test_alpha_an_integer_tensor_cannot_hold_raises_torchs_error(dtype, alpha):
+    torch = torch_or_skip()
+    messages = []
+    for m in (nf, torch):
+        with pytest.raises(RuntimeError) as error:
+            m.add(m.tensor([1, 2], dtype=getattr(m, dtype)), 1, alpha=alpha)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
+BEYOND_64_BITS = ["t + 2**70", "t - 2**64", "t + (-2**63 - 1)", "m.add(t, 1, alpha=2**70)"]
+
+
+@pytest.mark.parametrize("expression", BEYOND_64_BITS, ids=["2**70", "-2**64", "below int64", "alpha 2**70"])
+def test_int_beyond_64_bits_raises_torchs_overflow_error(expression):
+    torch = torch_or_skip()
+    messages = []
+    for m in (nf, torch):
+        with pytest.raises(OverflowError) as error:
+            eval(expression, {"m": m, "t": m.tensor([1, 2], dtype=m.int32)})  # noqa: S307 - fixed table
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

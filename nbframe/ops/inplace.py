@@ -13,7 +13,14 @@ a view in place rebases the base's history on a ``CopySlices`` node (the old bas
 outside the view, the op's result inside it), as PyTorch does; after any in-place
 change of a base or of one of its views, every live view of that base is
 re-pointed at the base's new history (``AsStrided``), so a view taken before the
-change and used after it backpropagates through the new values.
+change and used after it backpropagates through the new values. A view made
+outside a graph (of a tensor that needs no gradient, or under ``no_grad``) keeps
+its base too (``note_untracked_view``): an op that records on it (``buf[0].copy_(h)``)
+gives the base a history, as in PyTorch. Such views are not listed on the base
+(cost), so one of them made before its base got a history does not follow it.
+
+An op whose node saved its result keeps the tensor itself instead (``relu_``): no
+second array, and a later change of the tensor raises the version error, as in PyTorch.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def _save_output_in_place(node, out, tensor) -> None:
     values (PyTorch's ``relu_`` saves ``self`` after the change too): ``out`` is freed, so an in-place
     activation costs no memory of its own, and a later change of ``tensor`` raises the version error."""
     saved = node._saved
-    if not saved:
+    if not saved or out.dtype != tensor.array.dtype:  # (a float64 result written into float32: not the same)
         return
     for i, entry in enumerate(saved):
         if entry[0] == _OUTPUT and entry[1][0] is out:

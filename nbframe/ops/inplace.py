@@ -140,7 +140,7 @@ def apply_inplace(tensor, compute, op: str):
     if node is not None:
         base = _base_of(tensor) if recording else _untracked_base(tensor, target, op)
         _keep_old_values(node, tensor)
-    elif _state.enabled and "_view_made" in tensor.__dict__:
+    elif _state.enabled and tensor.__dict__:
         _refuse_view_made_outside_the_graph(tensor, op)
     if base is not None:
         # The base's new history: its old one outside the view, the op's result inside it.
@@ -268,34 +268,51 @@ _MULTIPLE = (
 )
 
 
+#: The marks of views made outside a graph that may not be changed in place by an op that records.
+_MARKS = {"_view_no_grad": _NO_GRAD, "_view_multiple": _MULTIPLE}
+
+
 def note_untracked_view(node, base, views) -> None:
     """Called for every view made outside a graph (its base needs no gradient, or grad mode is off).
 
-    The view keeps its base (``_view_base``, in its ``__dict__``: about 50 ns a view), so that an op that
-    records on it later (``buf[0].copy_(h)``) gives the base the history, as in PyTorch. Views made under
-    ``no_grad`` and the views of ``unbind``/``split`` are marked (``_view_made``): PyTorch forbids
-    changing them in place where that would be recorded. Unlike views made in a graph, these are not
-    listed on their base (a weak reference each would add ~0.2 µs to every ``x[i]``), so one
-    made before its base got a history does not follow it: only the view changed in place does.
+    The view keeps its base in its ``__dict__`` (one entry: ~0.1 µs a view, call included), so that an op
+    that records on it later (``buf[0].copy_(h)``) gives the base the history, as in PyTorch. The entry's
+    name marks the views PyTorch forbids changing in place where that would be recorded: ``_view_base``
+    for a plain one, ``_view_no_grad`` for one made under ``no_grad``, ``_view_multiple`` for one of the
+    views of ``unbind``/``split``. Unlike views made in a graph, these are not listed on their base (a
+    weak reference each would add ~0.2 µs to every ``x[i]``), so one made before its base got a history
+    does not follow it: only the view changed in place does.
     """
-    attributes = base.__dict__
-    root = attributes.get("_view_base")
+    if base.__dict__ or base.grad_fn is not None or type(views) is tuple:
+        _note_unusual_view(base, views)  # a view of a view, of a tensor with a history, or several views
+    elif _state.enabled:
+        views._view_base = base
+    else:
+        views._view_no_grad = base
+
+
+def _note_unusual_view(base, views) -> None:
+    root, key = _view_root(base)
     if root is None:
         fn = base.grad_fn
         root = fn.__dict__.get("_base", base) if fn is not None and fn._is_view else base
-        made = None
-    else:
-        made = attributes.get("_view_made")  # a view of a marked view is marked too
     if not _state.enabled:
-        made = _NO_GRAD
-    if type(views) is not tuple:
-        views._view_base = root
-        if made is not None:
-            views._view_made = made
-        return
-    for view in views:
-        view._view_base = root
-        view._view_made = made or _MULTIPLE
+        key = "_view_no_grad"
+    elif key == "_view_base" and type(views) is tuple:
+        key = "_view_multiple"
+    for view in views if type(views) is tuple else (views,):
+        view.__dict__[key] = root
+
+
+def _view_root(tensor) -> tuple:
+    """(the base a view made outside a graph keeps, the name of its entry), or (None, "_view_base")."""
+    attributes = tensor.__dict__
+    if attributes:
+        for key in ("_view_base", *_MARKS):
+            root = attributes.get(key)
+            if root is not None:
+                return root, key
+    return None, "_view_base"
 
 
 def _list_view(base, view) -> None:
@@ -320,13 +337,11 @@ def _base_of(tensor):
 
 def _untracked_base(tensor, target, op: str):
     """The base to rebase when an op records on ``tensor``, which has no history (None: not a view)."""
-    attributes = tensor.__dict__
-    base = attributes.get("_view_base")
+    base, key = _view_root(tensor)
     if base is None:
         return None
-    made = attributes.get("_view_made")
-    if made is not None:
-        raise RuntimeError(f"{made} ({op})")
+    if key != "_view_base":
+        raise RuntimeError(f"{_MARKS[key]} ({op})")
     if base.requires_grad and base.grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation. "
@@ -339,9 +354,9 @@ def _untracked_base(tensor, target, op: str):
 
 def _refuse_view_made_outside_the_graph(tensor, op: str) -> None:
     """A marked view of a base that requires grad may not change, even by an op that records nothing."""
-    attributes = tensor.__dict__
-    if attributes["_view_base"].requires_grad:
-        raise RuntimeError(f"{attributes['_view_made']} ({op})")
+    base, key = _view_root(tensor)
+    if key != "_view_base" and base.requires_grad:
+        raise RuntimeError(f"{_MARKS[key]} ({op})")
 
 
 def _rebase_views(base, changed, changed_view=None) -> None:

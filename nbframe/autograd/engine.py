@@ -145,89 +145,123 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
     their ``.grad`` Tensor as usual.
     """
     root_fn = root.grad_fn
-    dependencies = _count_from_nodes((root_fn,))
     slots = [None] * root_fn._n_outputs
     slots[root._output_nr] = grad
-    # A node whose last incoming edge has delivered goes on the stack with its gradients. Only a node
-    # with several consumers waits in ``buffers`` meanwhile: a chain's nodes never touch the dict.
+    # No counting pass: a node runs once as many gradients (or Nones) have arrived as forward counted
+    # consumers (``Node._uses``). A node with several consumers waits in ``waiting`` (deliveries still
+    # to come) and ``buffers`` (the sum so far) meanwhile; a chain's nodes never touch either dict.
+    # A consumer the loss does not reach leaves a node waiting for ever: when nothing else is ready,
+    # ``_recount`` counts the real edges among what is left and the loop goes on from there.
+    waiting: dict = {}
     buffers: dict = {}
     ready = [(root_fn, slots)]
     given: set = set()
     prev = _state.enabled
     _state.enabled = False
     try:
-        while ready:
-            node, grads = ready.pop()
-            outputs = None
-            if grads is not None:
-                if node._plain:
-                    backward_arrays = node.backward_arrays
-                    if backward_arrays is not None:
-                        outputs = backward_arrays(node, grads[0])
-                    else:
-                        with _quiet():
-                            outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
-                else:
-                    grads = [_wrap_array(g) for g in grads]
-                    with _quiet():
-                        outputs = _unwrap(_call_node(node, grads, _NO_CAPTURE, None))
-                if type(outputs) is not tuple:
-                    outputs = (outputs,)
-            edges = node.next_edges
-            if edges is not None:
-                if outputs is None:  # no gradient reached this node: its inputs get none either
-                    outputs = (None,) * len(edges)
-                elif len(outputs) != len(edges):
-                    # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
-                    if outputs[-1] is not None or len(outputs) != len(edges) + 1:
-                        _check_gradient_count(node, outputs, edges)
-                for edge, grad in zip(edges, outputs):
-                    if edge is None:
-                        continue
-                    target = edge[0]
-                    if isinstance(target, Node):
-                        left = dependencies[target] - 1
-                        if left:  # more edges still to deliver into target: keep the sum in buffers
-                            dependencies[target] = left
-                            if grad is not None:
-                                _add_to_buffer(buffers, target, edge[1], grad)
-                            continue
-                        slots = buffers.pop(target, None) if buffers else None
-                        if grad is not None:
-                            if slots is None:
-                                slots = [None] * target._n_outputs
-                                slots[edge[1]] = grad
-                            else:
-                                current = slots[edge[1]]
-                                slots[edge[1]] = grad if current is None else current + grad
-                                current = None  # a stale large array would make the next one map fresh pages
-                        ready.append((target, slots))
-                    elif grad is not None:
-                        old = target.grad
-                        if (
-                            old is not None
-                            and not target._hooks
-                            and type(grad) is type(old_array := old.array)
-                            and grad.shape == old_array.shape
-                            and grad.dtype == old_array.dtype
-                            and target.requires_grad
-                        ):
-                            # A leaf that already has a gradient: the accumulation, inlined. Drop the old
-                            # array at once: held until the next leaf, it would make NumPy map fresh pages
-                            # for the next large gradient (a 1M-element step took 1.7x as long).
-                            target.grad = _function._wrap(old_array + grad, False, None, 0)
-                            old = old_array = grad = None
-                        else:
-                            _deliver_array_to_leaf(target, grad, node, given)
-            if not retain_graph:
-                # node._release(), inlined: free what forward stored, keep the edges for drawing.
-                d = node.__dict__
-                d.clear()
-                d["next_edges"] = edges
-                d["_freed"] = True
-                d["_plain"] = False
+        while True:
+            _drain(ready, waiting, buffers, given, retain_graph)
+            if not waiting:
+                break
+            waiting = _recount(waiting, buffers, ready)
     finally:
         _state.enabled = prev
+
+
+def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: bool) -> None:
+    """``run_backward_arrays``' loop: run ready nodes, pass their gradients on, until none is ready."""
+    while ready:
+        node, grads = ready.pop()
+        outputs = None
+        if grads is not None:
+            if node._plain:
+                backward_arrays = node.backward_arrays
+                if backward_arrays is not None:
+                    outputs = backward_arrays(node, grads[0])
+                else:
+                    with _quiet():
+                        outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
+            else:
+                grads = [_wrap_array(g) for g in grads]
+                with _quiet():
+                    outputs = _unwrap(_call_node(node, grads, _NO_CAPTURE, None))
+            if type(outputs) is not tuple:
+                outputs = (outputs,)
+        edges = node.next_edges
+        if edges is not None:
+            if outputs is None:  # no gradient reached this node: its inputs get none either
+                outputs = (None,) * len(edges)
+            elif len(outputs) != len(edges):
+                # Add(a, b, alpha) called as a + b returns a None for alpha: allowed, and checked cheaply.
+                if outputs[-1] is not None or len(outputs) != len(edges) + 1:
+                    _check_gradient_count(node, outputs, edges)
+            for edge, grad in zip(edges, outputs):
+                if edge is None:
+                    continue
+                target = edge[0]
+                if isinstance(target, Node):
+                    left = waiting.get(target)
+                    if left is None:  # its first delivery
+                        left = target._uses
+                    left -= 1
+                    if left:  # more edges still to deliver into target: keep the sum in buffers
+                        waiting[target] = left
+                        if grad is not None:
+                            _add_to_buffer(buffers, target, edge[1], grad)
+                        continue
+                    if waiting:
+                        waiting.pop(target, None)
+                    slots = buffers.pop(target, None) if buffers else None
+                    if grad is not None:
+                        if slots is None:
+                            slots = [None] * target._n_outputs
+                            slots[edge[1]] = grad
+                        else:
+                            current = slots[edge[1]]
+                            slots[edge[1]] = grad if current is None else current + grad
+                            current = None  # a stale large array would make the next one map fresh pages
+                    ready.append((target, slots))
+                elif grad is not None:
+                    old = target.grad
+                    if (
+                        old is not None
+                        and not target._hooks
+                        and type(grad) is type(old_array := old.array)
+                        and grad.shape == old_array.shape
+                        and grad.dtype == old_array.dtype
+                        and target.requires_grad
+                    ):
+                        # A leaf that already has a gradient: the accumulation, inlined. Drop the old
+                        # array at once: held until the next leaf, it would make NumPy map fresh pages
+                        # for the next large gradient (a 1M-element step took 1.7x as long).
+                        target.grad = _function._wrap(old_array + grad, False, None, 0)
+                        old = old_array = grad = None
+                    else:
+                        _deliver_array_to_leaf(target, grad, node, given)
+        if not retain_graph:
+            # node._release(), inlined: free what forward stored, keep the edges for drawing.
+            d = node.__dict__
+            d.clear()
+            d["next_edges"] = edges
+            d["_freed"] = True
+            d["_plain"] = False
+
+
+def _recount(waiting: dict, buffers: dict, ready: list) -> dict:
+    """The backward of ``run_backward_arrays`` went as far as use counts allow; go on with real ones.
+
+    ``waiting`` holds the nodes that have had some of their gradients but still count on consumers
+    that never ran: the loss does not reach them (a metric computed from an output, a result thrown
+    away). Every node not yet run is one of these or lies below one, so counting the edges among
+    what they reach gives each the deliveries really still to come. Those with none are ready now.
+    """
+    counts = _count_from_nodes(list(waiting))
+    for node in waiting:
+        if counts[node] == 0:
+            ready.append((node, buffers.pop(node, None)))
+    if not ready:  # cannot happen in a graph without cycles; better an error than gradients left out
+        raise RuntimeError("backward: no node of the graph is ready to run (the graph has a cycle?)")
+    return {node: count for node, count in counts.items() if count}
 
 
 def _wrap_array(array):

@@ -75,6 +75,12 @@ class Node:
     _trace = None
     _materialize = True
     _tensor_hooks = None
+    #: How many recorded ops took one of this node's outputs as an input (counted as the edges are made,
+    #: undone for a call with no differentiable output). Plain ``loss.backward()`` runs a node once that
+    #: many gradients have arrived, with no counting pass over the graph first; a consumer the loss does
+    #: not reach (a metric, a discarded result) leaves the count short, and the engine then counts the
+    #: rest of the graph itself (``engine.run_backward_arrays``). Never less than the real number.
+    _uses = 0
     #: True while the engine may call ``backward`` directly: one output, no hooks, not freed.
     #: Whatever adds a hook, a second output or frees the node sets it False (saves ~6 checks a node).
     _plain = True
@@ -225,6 +231,8 @@ class Node:
         if type(outputs) is not tuple:
             # One output (Function.apply; Op.apply does this case itself).
             diff = outputs.dtype.kind == "f" and not self._non_differentiable
+            if not diff:
+                _forget_uses(edges)
             # A view shares its base's version counter.
             result = _wrap(
                 outputs, diff, self if diff else None, 0, args[0]._version if self._is_view else None
@@ -242,6 +250,8 @@ class Node:
             diff = _differentiable(out, non_diff)
             results.append(_wrap(out, diff, self if diff else None, i, version))
         results = tuple(results)
+        if not any(result.grad_fn is not None for result in results):
+            _forget_uses(edges)  # no gradient will ever come through this call
         if version is not None:  # views (unbind, split): their base, for in-place changes of them
             for result in results:
                 if result.grad_fn is not None:
@@ -305,6 +315,13 @@ def wrap_gradients(result):
     return tuple([None if g is None else _wrap(g, False, None, 0) for g in result])
 
 
+def _forget_uses(edges) -> None:
+    """Undo the use counts of a recorded call that has no differentiable output (argmax, a comparison)."""
+    for edge in edges:
+        if edge is not None and isinstance(edge[0], Node):
+            edge[0]._uses -= 1
+
+
 def _edge(tensor):
     """Where a gradient for ``tensor`` goes: its op's output slot, or the leaf itself."""
     fn = tensor.grad_fn
@@ -357,7 +374,11 @@ class Op(Node):
                         edges = [None] * len(args)
                         needs = [False] * len(args)
                     fn = a.grad_fn
-                    edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
+                    if fn is not None:
+                        edges[i] = (fn, a._output_nr)
+                        fn._uses += 1
+                    else:
+                        edges[i] = (a, 0)
                     needs[i] = True
             i += 1
         if edges is not None:
@@ -388,7 +409,11 @@ class Op(Node):
             ctx = _new(cls)
             array = x.array
             fn = x.grad_fn
-            edge = (fn, x._output_nr) if fn is not None else (x, 0)
+            if fn is not None:
+                edge = (fn, x._output_nr)
+                fn._uses += 1
+            else:
+                edge = (x, 0)
             if not options:
                 ctx.needs_input_grad = _NEEDS_FIRST[0]
                 return ctx._recorded((x,), (array,), (edge,), cls.forward(ctx, array))
@@ -407,20 +432,26 @@ class Op(Node):
         The same result as ``apply``; no argument tuple, loop or lists: about 0.5 µs less an op,
         a sixth of a tiny graph's forward.
         """
+        fa = fb = None
         if isinstance(a, _Tensor):
             x = a.array
-            fn = a.grad_fn
-            ea = ((fn, a._output_nr) if fn is not None else (a, 0)) if a.requires_grad else None
+            fa = a.grad_fn
+            ea = ((fa, a._output_nr) if fa is not None else (a, 0)) if a.requires_grad else None
         else:
             x, ea = a, None
         if isinstance(b, _Tensor):
             y = b.array
-            fn = b.grad_fn
-            eb = ((fn, b._output_nr) if fn is not None else (b, 0)) if b.requires_grad else None
+            fb = b.grad_fn
+            eb = ((fb, b._output_nr) if fb is not None else (b, 0)) if b.requires_grad else None
         else:
             y, eb = b, None
         if (ea is None and eb is None) or not _state.enabled:
             return cls.apply(a, b)
+        # (a Tensor with a grad_fn requires grad: its edge is in ea or eb)
+        if fa is not None:
+            fa._uses += 1
+        if fb is not None:
+            fb._uses += 1
         ctx = _new(cls)
         ctx.needs_input_grad = (ea is not None, eb is not None)
         return ctx._recorded((a, b), (x, y), [ea, eb], cls.forward(ctx, x, y))
@@ -446,6 +477,7 @@ class Op(Node):
         else:
             result.requires_grad = False
             result.grad_fn = None
+            _forget_uses(edges)  # no gradient will ever come through this call
         result._output_nr = 0
         # A view shares its base's version counter.
         if self._is_view:
@@ -552,6 +584,9 @@ class Function(Node, metaclass=FunctionMeta):
         outputs = tensor_arrays if not single else tensor_arrays[0]
         if record:
             edges = [_edge(a) if n else None for a, n in zip(args, needs)]
+            for edge in edges:
+                if edge is not None and isinstance(edge[0], Node):
+                    edge[0]._uses += 1
             raw = [a.array if isinstance(a, _Tensor) else a for a in args]
             return ctx._finish(args, raw, edges, outputs)
         if single:

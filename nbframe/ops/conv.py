@@ -189,11 +189,12 @@ class Conv2dOp(Op):
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        gx = ConvInputGrad.apply(gy, w, tuple(x.shape), ctx.geo) if need[0] else None
-        gw = ConvWeightGrad.apply(x, gy, tuple(w.shape), ctx.geo, ctx.columns) if need[1] else None
-        gb = gy.sum((0, 2, 3)) if need[2] else None
-        return gx, gw, gb, None
+        return _conv_grads(ctx, recorded, gy, x, w)
+
+    @staticmethod
+    def backward_arrays(ctx, gy):
+        x, w = ctx.saved_arrays
+        return _conv_grads(ctx, on_arrays, gy, x, w)
 
 
 class ConvInputGrad(Op):
@@ -211,10 +212,12 @@ class ConvInputGrad(Op):
     @staticmethod
     def backward(ctx, grad):
         gy, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        d_gy = Conv2dOp.apply(grad, w, None, ctx.geo) if need[0] else None
-        d_w = ConvWeightGrad.apply(grad, gy, tuple(w.shape), ctx.geo) if need[1] else None
-        return d_gy, d_w, None, None
+        return _conv_input_grad_grads(ctx, recorded, grad, gy, w)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        gy, w = ctx.saved_arrays
+        return _conv_input_grad_grads(ctx, on_arrays, grad, gy, w)
 
 
 class ConvWeightGrad(Op):
@@ -231,10 +234,46 @@ class ConvWeightGrad(Op):
     @staticmethod
     def backward(ctx, grad):
         x, gy = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        d_x = ConvInputGrad.apply(gy, grad, tuple(x.shape), ctx.geo) if need[0] else None
-        d_gy = Conv2dOp.apply(x, grad, None, ctx.geo) if need[1] else None
-        return d_x, d_gy, None, None, None
+        return _conv_weight_grad_grads(ctx, recorded, grad, x, gy)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, gy = ctx.saved_arrays
+        return _conv_weight_grad_grads(ctx, on_arrays, grad, x, gy)
+
+
+# Each gradient written once; ``run(op, *args)`` is ``recorded`` in backward (Tensors, differentiable
+# again) and ``on_arrays`` in backward_arrays (plain ``loss.backward()``: no node, no Tensor).
+def recorded(op, *args):
+    """``op`` applied as a node of the graph: a backward's step in Tensor ops."""
+    return op.apply(*args)
+
+
+def on_arrays(op, *args):
+    """``op``'s forward on raw arrays with a throwaway ctx: the same step, for ``backward_arrays``."""
+    return op.forward(op(), *args)
+
+
+def _conv_grads(ctx, run, gy, x, w):
+    need = ctx.needs_input_grad
+    gx = run(ConvInputGrad, gy, w, tuple(x.shape), ctx.geo) if need[0] else None
+    gw = run(ConvWeightGrad, x, gy, tuple(w.shape), ctx.geo, ctx.columns) if need[1] else None
+    gb = gy.sum((0, 2, 3)) if need[2] else None
+    return gx, gw, gb, None
+
+
+def _conv_input_grad_grads(ctx, run, grad, gy, w):
+    need = ctx.needs_input_grad
+    d_gy = run(Conv2dOp, grad, w, None, ctx.geo) if need[0] else None
+    d_w = run(ConvWeightGrad, grad, gy, tuple(w.shape), ctx.geo) if need[1] else None
+    return d_gy, d_w, None, None
+
+
+def _conv_weight_grad_grads(ctx, run, grad, x, gy):
+    need = ctx.needs_input_grad
+    d_x = run(ConvInputGrad, gy, grad, tuple(x.shape), ctx.geo) if need[0] else None
+    d_gy = run(Conv2dOp, x, grad, None, ctx.geo) if need[1] else None
+    return d_x, d_gy, None, None, None
 
 
 class Unfold(Op):
@@ -254,6 +293,10 @@ class Unfold(Op):
     def backward(ctx, grad):
         return Fold.apply(grad, ctx.in_shape, ctx.kernel, ctx.geo), None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(Fold, grad, ctx.in_shape, ctx.kernel, ctx.geo), None, None
+
 
 class Fold(Op):
     """col2im: ``(N, C * kh * kw, L) -> (N, C, H, W)``, overlapping windows summed."""
@@ -271,6 +314,10 @@ class Fold(Op):
     @staticmethod
     def backward(ctx, grad):
         return Unfold.apply(grad, ctx.kernel, ctx.geo), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(Unfold, grad, ctx.kernel, ctx.geo), None, None, None
 
 
 def _check_dtypes(x, w, b) -> None:

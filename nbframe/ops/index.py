@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Op
 from ..backend import get_array_module
-from .broadcast import sum_to
+from .broadcast import sum_to, sum_to_array
 from .promotion import fill_scalar
 from .shape import Expand, Reshape, _dim
 
@@ -150,6 +150,10 @@ class GetItem(Op):
     def backward(ctx, grad):
         return IndexBackward.apply(grad, ctx.in_shape, ctx.index), None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return IndexBackward.forward(IndexBackward(), grad, ctx.in_shape, ctx.index), None, None
+
 
 class IndexBackward(Op):
     """Place a gradient into zeros at ``index`` (adding at repeated positions)."""
@@ -203,6 +207,15 @@ class IndexPut(Op):
             gx = grad if ctx.accumulate else IndexPut.apply(grad, 0.0, ctx.index, False)
         if ctx.needs_input_grad[1]:
             gv = sum_to(GetItem.apply(grad, ctx.index), ctx.value_shape)
+        return gx, gv, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = grad if ctx.accumulate else IndexPut.forward(IndexPut(), grad, 0.0, ctx.index, False)
+        if ctx.needs_input_grad[1]:
+            gv = sum_to_array(grad[ctx.index], ctx.value_shape)
         return gx, gv, None, None
 
 
@@ -340,6 +353,10 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):
         return GatherBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.index), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return GatherBackward.forward(GatherBackward(), grad, ctx.in_shape, ctx.dim, ctx.index), None, None
 
 
 class GatherBackward(Op):
@@ -528,6 +545,11 @@ class IndexSelect(Op):
     def backward(ctx, grad):
         return IndexSelectBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.index), None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        gx = IndexSelectBackward.forward(IndexSelectBackward(), grad, ctx.in_shape, ctx.dim, ctx.index)
+        return gx, None, None
+
 
 class IndexSelectBackward(Op):
     """Add slices of ``grad`` into zeros of ``shape`` at ``index`` along ``dim``."""
@@ -561,6 +583,15 @@ class IndexAdd(Op):
         gs = None
         if ctx.needs_input_grad[3]:
             gs = IndexSelect.apply(grad, ctx.dim, ctx.index)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return grad, None, None, gs, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        gs = None
+        if ctx.needs_input_grad[3]:
+            gs = IndexSelect.forward(IndexSelect(), grad, ctx.dim, ctx.index)
             if ctx.alpha != 1:
                 gs = gs * ctx.alpha
         return grad, None, None, gs, None
@@ -635,6 +666,18 @@ class MaskedFill(Op):
             gx = sum_to(MaskedFill.apply(grad, ctx.mask, 0.0), x_shape)
         if ctx.needs_input_grad[2]:
             gv = MaskedFill.apply(grad, _wrap(~ctx.mask, False, None, 0), 0.0).sum().reshape(value_shape)
+        return gx, None, gv
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x_shape, value_shape = ctx.shapes
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = sum_to_array(MaskedFill.forward(MaskedFill(), grad, ctx.mask, 0.0), x_shape)
+        if ctx.needs_input_grad[2]:
+            kept = MaskedFill.forward(MaskedFill(), grad, ~ctx.mask, 0.0)
+            # (asarray: a full sum gives a NumPy scalar; the value's gradient is an array)
+            gv = get_array_module(grad).asarray(kept.sum()).reshape(value_shape)
         return gx, None, gv
 
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import math
 
 from ..autograd import function as _fn
-from ..autograd.function import Op
+from ..autograd.function import Op, wrap_gradients
 from ..backend import cuda as _cuda
 from ..backend import get_array_module
-from .broadcast import sum_to
+from .broadcast import sum_to, sum_to_array
 from .nnops import (
     TENSOR_MATH,
     LogSoftmax,
-    _grad_result,
     _graph_mode,
     _numel,
     _quiet,
     _softmax,
     array_math,
+    cast_like,
     raw,
 )
 
@@ -86,37 +86,47 @@ class ClassLoss(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        x, target, logp, a = ctx.saved_tensors
-        classes, reduction, denom, out_shape, smoothing, from_logits = ctx.meta
-        need = ctx.needs_input_grad
-        graph = _graph_mode()
-        m = TENSOR_MATH if graph else array_math(grad.array)
-        g = grad if graph else grad.array
-        if graph:  # rebuild what backward reads as functions of the inputs, so it differentiates again
-            xr = m.reshape(x, (1, classes)) if x.ndim == 1 else _rows(m, x, classes)
-            logp = LogSoftmax.apply(xr, 1) if from_logits else xr
-            coeff = a.array
-            if need[1]:
-                coeff = _probability_coefficients(m, target, raw(x).ndim, classes, smoothing, ctx.weight)
+        if not _graph_mode():
+            return wrap_gradients(ClassLoss.backward_arrays(ctx, grad.array))
+        # Rebuild what backward reads as functions of the inputs, so that it differentiates again.
+        x, target, _, a = ctx.saved_tensors
+        classes, _, _, _, smoothing, from_logits = ctx.meta
+        m = TENSOR_MATH
+        xr = m.reshape(x, (1, classes)) if x.ndim == 1 else _rows(m, x, classes)
+        logp = LogSoftmax.apply(xr, 1) if from_logits else xr
+        coeff = a.array
+        if ctx.needs_input_grad[1]:
+            coeff = _probability_coefficients(m, target, raw(x).ndim, classes, smoothing, ctx.weight)
+        return _class_loss_backward(ctx, m, grad, logp, coeff, raw(x).shape, raw(target).shape)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, target, logp, a = ctx.saved_arrays
+        gx, gt, *nones = _class_loss_backward(ctx, array_math(grad), grad, logp, a, x.shape, target.shape)
+        gx = None if gx is None else cast_like(gx, grad)
+        gt = None if gt is None else cast_like(gt, grad)
+        return (gx, gt, *nones)
+
+
+def _class_loss_backward(ctx, m, g, logp, coeff, x_shape, target_shape):
+    """ClassLoss's gradients in either math (``logp`` and ``coeff`` as arrays or Tensors, like ``g``)."""
+    classes, reduction, denom, out_shape, smoothing, from_logits = ctx.meta
+    need = ctx.needs_input_grad
+    scale = m.reshape(g, (-1, 1)) if reduction == "none" else (g / denom if reduction == "mean" else g)
+    gx = gt = None
+    if need[0]:
+        if from_logits:
+            # coeff is a Tensor only when it is the targets' (probability targets that need a gradient)
+            total = coeff.sum(axis=1, keepdims=True) if raw(coeff) is coeff else m.sum(coeff, (1,))
+            gx2 = scale * (m.exp(logp) * total - coeff)
         else:
-            logp, coeff = logp.array, a.array
-        scale = m.reshape(g, (-1, 1)) if reduction == "none" else (g / denom if reduction == "mean" else g)
-        gx = gt = None
-        if need[0]:
-            if from_logits:
-                total = coeff.sum(axis=1, keepdims=True) if not graph or not need[1] else m.sum(coeff, (1,))
-                gx2 = scale * (m.exp(logp) * total - coeff)
-            else:
-                gx2 = -scale * coeff
-            gx = _unrows(m, gx2, raw(x).shape)
-        if need[1]:
-            # Probability targets: d loss / d target_c = -w_c (1 - label_smoothing) logp_c.
-            w = 1.0 if ctx.weight is None else ctx.weight
-            gt = _unrows(m, -scale * logp * (w * (1.0 - smoothing)), raw(target).shape)
-        if not graph:
-            gx = None if gx is None else _grad_result(gx, grad.array)
-            gt = None if gt is None else _grad_result(gt, grad.array)
-        return gx, gt, None, None, None, None, None
+            gx2 = -scale * coeff
+        gx = _unrows(m, gx2, x_shape)
+    if need[1]:
+        # Probability targets: d loss / d target_c = -w_c (1 - label_smoothing) logp_c.
+        w = 1.0 if ctx.weight is None else ctx.weight
+        gt = _unrows(m, -scale * logp * (w * (1.0 - smoothing)), target_shape)
+    return gx, gt, None, None, None, None, None
 
 
 def _probability_coefficients(m, target, ndim, classes, smoothing, weight):
@@ -215,13 +225,23 @@ class _PointwiseLoss(Op):
 
     @classmethod
     def backward(cls, ctx, grad):
+        if not _graph_mode():
+            return wrap_gradients(cls.backward_arrays(ctx, grad.array))
         x, t = ctx.saved_tensors
+        return cls._gradients(ctx, TENSOR_MATH, grad, x, t, _as_gradient, sum_to)
+
+    @classmethod
+    def backward_arrays(cls, ctx, grad):
+        x, t = ctx.saved_arrays
+        return cls._gradients(ctx, array_math(grad), grad, x, t, _as_gradient_array, sum_to_array)
+
+    @classmethod
+    def _gradients(cls, ctx, m, g, x, t, as_gradient, sum_to_shape):
+        """Both inputs' gradients in either math; ``as_gradient`` and ``sum_to_shape`` are its helpers."""
         reduction, params, weight, x_shape, t_shape = ctx.meta
         need = ctx.needs_input_grad
-        graph = _graph_mode()
-        m = TENSOR_MATH if graph else array_math(grad.array)
-        g, xv, tv = (grad, x, t) if graph else (grad.array, x.array, t.array)
         full = _broadcast_shape(x_shape, t_shape)
+        like = g
         if reduction == "mean":
             g = g / _numel(full)
         elif reduction == "batchmean":
@@ -232,8 +252,7 @@ class _PointwiseLoss(Op):
         with _quiet():
             for i, (derivative, shape) in enumerate(((cls.dx, x_shape), (cls.dt, t_shape))):
                 if need[i]:
-                    d = _as_gradient(g * derivative(m, xv, tv, *params), grad, full)
-                    out[i] = sum_to(d, shape)
+                    out[i] = sum_to_shape(as_gradient(g * derivative(m, x, t, *params), like, full), shape)
         return (out[0], out[1], None, None) + (None,) * len(params)
 
 
@@ -243,11 +262,16 @@ def _as_gradient(value, grad, shape):
         if value.array.dtype != grad.array.dtype:
             value = value.to(grad.dtype)
         return value if value.array.shape == shape else value.expand(shape)
-    xp = get_array_module(grad.array)
-    value = xp.asarray(value, dtype=grad.array.dtype)
+    return _fn._wrap(_as_gradient_array(value, grad.array, shape), False, None, 0)
+
+
+def _as_gradient_array(value, grad, shape):
+    """``_as_gradient`` for an array formula and an array ``grad``: an array of ``shape`` in grad's dtype."""
+    xp = get_array_module(grad)
+    value = xp.asarray(value, dtype=grad.dtype)
     if value.shape != shape:
         value = xp.ascontiguousarray(xp.broadcast_to(value, shape))
-    return _fn._wrap(value, False, None, 0)
+    return value
 
 
 def _broadcast_shape(a, b):

@@ -19,7 +19,7 @@ import math
 
 from ..autograd import function as _fn
 from ..autograd import grad_mode
-from ..autograd.function import Op
+from ..autograd.function import Op, wrap_gradients
 from ..backend import cpu as _cpu
 from ..backend import get_array_module
 from . import elementwise as _ew
@@ -167,10 +167,15 @@ def _graph_mode() -> bool:
 
 def _grad_result(value, like):
     """A backward formula's array result as a gradient Tensor, in the dtype of ``like``."""
+    return _fn._wrap(cast_like(value, like), False, None, 0)
+
+
+def cast_like(value, like):
+    """A backward formula's array result (maybe a NumPy scalar) as an array of ``like``'s type and dtype."""
     if type(value) is not type(like) or value.dtype != like.dtype:
         xp = get_array_module(like)
         value = xp.asarray(value, dtype=like.dtype)
-    return _fn._wrap(value, False, None, 0)
+    return value
 
 
 def _quiet():
@@ -224,15 +229,18 @@ class _Activation(Op):
 
     @classmethod
     def backward(cls, ctx, grad):
+        if not _graph_mode():
+            return wrap_gradients(cls.backward_arrays(ctx, grad.array))
         (x,) = ctx.saved_tensors
-        nones = (None,) * len(ctx.params)
-        if _graph_mode():
-            d = cls.df(TENSOR_MATH, x, *ctx.params)
-            if not hasattr(d, "grad_fn"):  # a piecewise-constant derivative: no graph to keep
-                d = _grad_result(d, grad.array)
-            return (grad * d,) + nones
-        g = grad.array
-        return (_grad_result(g * cls.df(array_math(g), x.array, *ctx.params), g),) + nones
+        d = cls.df(TENSOR_MATH, x, *ctx.params)
+        if not hasattr(d, "grad_fn"):  # a piecewise-constant derivative: no graph to keep
+            d = _grad_result(d, grad.array)
+        return (grad * d,) + (None,) * len(ctx.params)
+
+    @classmethod
+    def backward_arrays(cls, ctx, grad):
+        (x,) = ctx.saved_arrays
+        return (cast_like(grad * cls.df(array_math(grad), x, *ctx.params), grad),) + (None,) * len(ctx.params)
 
     @staticmethod
     def f(m, x, *params):  # pragma: no cover - abstract
@@ -365,15 +373,19 @@ class _SoftmaxOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _graph_mode():
+            return wrap_gradients(_SoftmaxOp.backward_arrays(ctx, grad.array))
         (y,) = ctx.saved_tensors
         formula = _log_softmax_backward if ctx._log else _softmax_backward
-        if _graph_mode():
-            return formula(TENSOR_MATH, grad, y, ctx.dim), None
-        if ctx.dim == y.array.ndim - 1 and _cuda_backend().has_kernel_dtype(y.array):  # kernels/softmax.cu
-            gx = _cuda_backend().softmax_backward(y.array, grad.array, ctx._log)
-            return _grad_result(gx, y.array), None
-        gx = formula(array_math(y.array), grad.array, y.array, ctx.dim)
-        return _grad_result(gx, y.array), None
+        return formula(TENSOR_MATH, grad, y, ctx.dim), None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        (y,) = ctx.saved_arrays
+        if ctx.dim == y.ndim - 1 and _cuda_backend().has_kernel_dtype(y):  # kernels/softmax.cu
+            return cast_like(_cuda_backend().softmax_backward(y, grad, ctx._log), y), None
+        formula = _log_softmax_backward if ctx._log else _softmax_backward
+        return cast_like(formula(array_math(y), grad, y, ctx.dim), y), None
 
 
 class Softmax(_SoftmaxOp):
@@ -459,13 +471,15 @@ class Linear(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _graph_mode():
+            return wrap_gradients(Linear.backward_arrays(ctx, grad.array))
         x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        if _graph_mode():
-            return _linear_backward(TENSOR_MATH, grad, x, w, need)
-        g = grad.array
-        gx, gw, gb = _linear_backward(array_math(g), g, raw(x), raw(w), need)
-        return tuple(None if v is None else _fn._wrap(v, False, None, 0) for v in (gx, gw, gb))
+        return _linear_backward(TENSOR_MATH, grad, x, w, ctx.needs_input_grad)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w = ctx.saved_arrays
+        return _linear_backward(array_math(grad), grad, x, w, ctx.needs_input_grad)
 
 
 def _linear_backward(m, g, x, w, need):
@@ -497,6 +511,12 @@ class Embedding(Op):
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
         return EmbeddingBackward.apply(grad, indices, ctx.num_weights, ctx.padding_idx), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        (indices,) = ctx.saved_arrays
+        gw = EmbeddingBackward.forward(EmbeddingBackward(), grad, indices, ctx.num_weights, ctx.padding_idx)
+        return gw, None, None
 
 
 class EmbeddingBackward(Op):
@@ -606,6 +626,11 @@ class TakeAlong(Op):
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
         return ScatterAddAlong.apply(grad, index, ctx.axis, ctx.size), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        (index,) = ctx.saved_arrays
+        return ScatterAddAlong.forward(ScatterAddAlong(), grad, index, ctx.axis, ctx.size), None, None
 
 
 class ScatterAddAlong(Op):
@@ -1033,7 +1058,16 @@ class ConstantPad(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return ConstantPad.apply(grad, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
+        return ConstantPad.apply(grad, _unpad(ctx.pads), 0), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return ConstantPad.forward(ConstantPad(), grad, _unpad(ctx.pads), 0), None, None
+
+
+def _unpad(pads) -> tuple:
+    """The negative of ``pads``: crops what they added (and pads back what they cropped)."""
+    return tuple((-lo, -hi) for lo, hi in pads)
 
 
 def _pad_index(xp, n: int, lo: int, hi: int, mode: str):

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import cpu, get_array_module
 from ..backend import cuda as _cuda
-from .conv import col2im_unpadded, ntuple
+from .conv import col2im_unpadded, ntuple, on_arrays
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]
 
@@ -44,6 +44,10 @@ class PlaneGather(Op):
     def backward(ctx, grad):
         return PlaneScatter.apply(grad, ctx.index, ctx.in_shape, ctx.unique), None, None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(PlaneScatter, grad, ctx.index, ctx.in_shape, ctx.unique), None, None, None
+
 
 class PlaneScatter(Op):
     """The adjoint of ``PlaneGather``: add each value back at its index (max-pool backward)."""
@@ -62,6 +66,10 @@ class PlaneScatter(Op):
     @staticmethod
     def backward(ctx, grad):
         return PlaneGather.apply(grad, ctx.index, ctx.unique, None), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(PlaneGather, grad, ctx.index, ctx.unique, None), None, None, None
 
 
 # --------------------------------------------------------------------------- window geometry
@@ -228,6 +236,10 @@ class AvgPool2dOp(Op):
     def backward(ctx, grad):
         return AvgPool2dAdjoint.apply(grad, ctx.win, ctx.divisor, ctx.in_shape), None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(AvgPool2dAdjoint, grad, ctx.win, ctx.divisor, ctx.in_shape), None, None
+
 
 class AvgPool2dAdjoint(Op):
     """Average-pool backward: spread each output's gradient evenly over its window (col2im)."""
@@ -246,6 +258,10 @@ class AvgPool2dAdjoint(Op):
     @staticmethod
     def backward(ctx, grad):
         return AvgPool2dOp.apply(grad, ctx.win, ctx.divisor), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(AvgPool2dOp, grad, ctx.win, ctx.divisor), None, None, None
 
 
 def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims,
@@ -298,6 +314,10 @@ class SeparableLinear2d(Op):
     @staticmethod
     def backward(ctx, grad):
         return SeparableLinear2d.apply(grad, ctx.rows.T, ctx.cols.T), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return on_arrays(SeparableLinear2d, grad, ctx.rows.T, ctx.cols.T), None, None
 
 
 def _adaptive_ranges(size: int, out: int):

@@ -92,6 +92,10 @@ class Reshape(Op):
     def backward(ctx, grad):
         return Reshape.apply(grad, ctx.in_shape), None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
 
 class View(Reshape):
     """``reshape`` that refuses to copy, as PyTorch's ``view`` does."""
@@ -166,6 +170,12 @@ class Expand(Op):
 
         return sum_to(grad, ctx.in_shape), None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        from .broadcast import sum_to_array
+
+        return sum_to_array(grad, ctx.in_shape), None
+
 
 class Permute(Op):
     label = "permute"
@@ -187,10 +197,19 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inverse[d] = i
-        return Permute.apply(grad, tuple(inverse)), None
+        return Permute.apply(grad, _inverse(ctx.dims)), None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return grad.transpose(_inverse(ctx.dims)), None
+
+
+def _inverse(dims: tuple) -> tuple:
+    """The permutation that undoes ``dims``."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 # --------------------------------------------------------------------------- slicing views
@@ -209,6 +228,11 @@ class Narrow(Op):
     def backward(ctx, grad):
         return NarrowBackward.apply(grad, ctx.in_shape, ctx.dim, ctx.start), None, None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        gx = NarrowBackward.forward(NarrowBackward(), grad, ctx.in_shape, ctx.dim, ctx.start)
+        return gx, None, None, None
+
 
 class NarrowBackward(Op):
     """Place ``grad`` at ``start`` along ``dim`` in zeros of ``shape`` (and back again: ``narrow``)."""
@@ -225,6 +249,10 @@ class NarrowBackward(Op):
     @staticmethod
     def backward(ctx, grad):
         return Narrow.apply(grad, ctx.dim, ctx.start, ctx.length), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return grad[_along(ctx.dim, slice(ctx.start, ctx.start + ctx.length))], None, None, None
 
 
 class Split(Op):
@@ -287,6 +315,19 @@ def _cast_grads(grads, source_dtypes):
                  for g, d in zip(grads, source_dtypes))
 
 
+def _cast_grad_arrays(grads, source_dtypes):
+    """``_cast_grads`` on arrays."""
+    return tuple(g if g.dtype == d else g.astype(d) for g, d in zip(grads, source_dtypes))
+
+
+def _cat_pieces(ctx, pieces, empty) -> list:
+    """Cat's gradient per input: ``pieces`` of the kept inputs, ``empty(dtype)`` for the skipped ones."""
+    grads = [empty(d) for d in ctx.dtypes]
+    for i, g in zip(ctx.kept, pieces):
+        grads[i] = g
+    return grads
+
+
 class Cat(Op):
     """Join along an existing dimension. ``apply(dim, *arrays)``: the arrays are the positional inputs."""
 
@@ -327,11 +368,16 @@ class Cat(Op):
         from ..creation import zeros_for
 
         # Skipped (empty 1-D) inputs get an empty gradient.
-        grads = [zeros_for((0,), d, get_array_module(grad.array)) for d in ctx.dtypes]
-        if ctx.kept:
-            for i, g in zip(ctx.kept, Split.apply(grad, ctx.sizes, ctx.dim)):
-                grads[i] = g
-        return (None,) + _cast_grads(grads, ctx.dtypes)
+        xp = get_array_module(grad.array)
+        pieces = Split.apply(grad, ctx.sizes, ctx.dim) if ctx.kept else ()
+        return (None,) + _cast_grads(_cat_pieces(ctx, pieces, lambda d: zeros_for((0,), d, xp)), ctx.dtypes)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        xp = get_array_module(grad)
+        pieces = Split.forward(Split(), grad, ctx.sizes, ctx.dim) if ctx.kept else ()
+        grads = _cat_pieces(ctx, pieces, lambda d: xp.zeros((0,), dtype=d))
+        return (None,) + _cast_grad_arrays(grads, ctx.dtypes)
 
 
 class Stack(Op):
@@ -357,6 +403,10 @@ class Stack(Op):
     def backward(ctx, grad):
         return (None,) + _cast_grads(Unbind.apply(grad, ctx.dim), ctx.dtypes)
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return (None,) + _cast_grad_arrays(Unbind.forward(Unbind(), grad, ctx.dim), ctx.dtypes)
+
 
 # --------------------------------------------------------------------------- copies that rearrange
 class Repeat(Op):
@@ -369,11 +419,19 @@ class Repeat(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # Split every dimension into (repeat, size) and sum over the repeats.
-        padded = (1,) * (len(ctx.repeats) - len(ctx.in_shape)) + ctx.in_shape
-        split = tuple(n for pair in zip(ctx.repeats, padded) for n in pair)
-        summed = grad.reshape(split).sum(tuple(range(0, len(split), 2)))
-        return summed.reshape(ctx.in_shape), None
+        return _sum_repeats(grad, ctx.in_shape, ctx.repeats), None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return _sum_repeats(grad, ctx.in_shape, ctx.repeats), None
+
+
+def _sum_repeats(grad, in_shape: tuple, repeats: tuple):
+    """Repeat's gradient (``grad`` a Tensor or an array): split every dimension into (repeat, size) and sum
+    over the repeats."""
+    padded = (1,) * (len(repeats) - len(in_shape)) + in_shape
+    split = tuple(n for pair in zip(repeats, padded) for n in pair)
+    return grad.reshape(split).sum(tuple(range(0, len(split), 2))).reshape(in_shape)
 
 
 class Flip(Op):
@@ -388,6 +446,10 @@ class Flip(Op):
     @staticmethod
     def backward(ctx, grad):
         return Flip.apply(grad, ctx.dims), None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return Flip.forward(Flip(), grad, ctx.dims), None
 
 
 class Roll(Op):
@@ -404,6 +466,10 @@ class Roll(Op):
     @staticmethod
     def backward(ctx, grad):
         return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return Roll.forward(Roll(), grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
 
 
 # --------------------------------------------------------------------------- public functions

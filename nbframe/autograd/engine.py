@@ -240,11 +240,16 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                         _deliver_array_to_leaf(target, grad, node, given)
         if not retain_graph:
             # node._release(), inlined: free what forward stored, keep the edges for drawing.
-            d = node.__dict__
-            d.clear()
-            d["next_edges"] = edges
-            d["_freed"] = True
-            d["_plain"] = False
+            if node._small_ctx:
+                node._saved = node._to_save = None
+                node._freed = True
+                node._plain = False
+            else:
+                d = node.__dict__
+                d.clear()
+                d["next_edges"] = edges
+                d["_freed"] = True
+                d["_plain"] = False
 
 
 def _recount(waiting: dict, buffers: dict, ready: list) -> dict:

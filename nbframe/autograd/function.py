@@ -84,6 +84,10 @@ class Node:
     #: True while the engine may call ``backward`` directly: one output, no hooks, not freed.
     #: Whatever adds a hook, a second output or frees the node sets it False (saves ~6 checks a node).
     _plain = True
+    #: True for ops whose forward keeps nothing on ctx but ``save_for_backward``'s values and small
+    #: metadata (shapes, dims, flags): freeing such a node after backward only drops its saved values,
+    #: without materialising and clearing its ``__dict__`` (about 1.4k instructions a node less).
+    _small_ctx = False
     #: True for ops whose outputs are views of their first argument: they share its version counter.
     #: ``forward`` may set ``ctx._is_view`` per call (``reshape`` is a view only when no copy is made).
     _is_view = False
@@ -179,10 +183,13 @@ class Node:
         Everything forward stored on the node goes, except the edges: a drawing of
         the graph after backward still needs them (as PyTorch keeps next_functions).
         """
-        d = self.__dict__
-        edges = d.get("next_edges")
-        d.clear()
-        d["next_edges"] = edges
+        if self._small_ctx:
+            self._saved = self._to_save = None
+        else:
+            d = self.__dict__
+            edges = d.get("next_edges")
+            d.clear()
+            d["next_edges"] = edges
         self._freed = True
         self._plain = False
 

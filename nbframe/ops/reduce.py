@@ -144,6 +144,7 @@ return_types = type("return_types", (), {n: _return_type(n) for n in ("max", "mi
 # --------------------------------------------------------------------------- sum, mean, prod
 class Sum(Op):
     label = "sum"
+    _small_ctx = True  # see Node._small_ctx
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype=None):
@@ -171,6 +172,7 @@ class Sum(Op):
 
 class Mean(Op):
     label = "mean"
+    _small_ctx = True  # see Node._small_ctx
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, dtype=None):

@@ -136,7 +136,7 @@ def test_a_second_backward_after_new_consumers_with_retain_graph():
     rng = np.random.default_rng(1)
     arrays, (a, b, _) = _leaves(rng, nf)
     ta, tb = (torch.tensor(x, requires_grad=True) for x in arrays[:2])
-    for m, x, y in ((nf, a, b), (torch, ta, tb)):
+    for x, y in ((a, b), (ta, tb)):
         h = x * y
         loss = (h * h).sum()
         loss.backward(retain_graph=True)

@@ -140,7 +140,12 @@ class Tensor:
 
     @property
     def _base(self):
-        return None
+        """The tensor this one is a view of (the first of a chain of views), or None: PyTorch's ``_base``.
+        Views keep it in their ``__dict__`` (nbframe.ops.inplace notes every view)."""
+        return self.__dict__.get("_view_base")
+
+    def _is_view(self) -> bool:
+        return self._base is not None
 
     def __len__(self) -> int:
         if self.array.ndim == 0:

@@ -25,8 +25,7 @@ second array, and a later change of the tensor raises the version error, as in P
 
 from __future__ import annotations
 
-from weakref import ref as _weakref
-
+from .. import tensor as _tensor
 from ..autograd import function as _function
 from ..autograd import grad_mode
 from ..autograd.function import _INPUT, _OTHER, _OUTPUT, Op
@@ -49,33 +48,23 @@ def check_leaf(tensor, op: str) -> None:
 
 
 def check_inplace(tensor, op: str) -> None:
-    """``check_leaf``, also for a view whose base is a leaf that requires grad."""
+    """``check_leaf``; for a view, also PyTorch's refusals: of a view of a leaf that requires grad, and of
+    one of several views made in a graph by one op (``unbind``)."""
     if not _state.enabled:
         return
     fn = tensor.grad_fn
     if fn is None:
         if tensor.requires_grad:
             raise _leaf_error(op)
-    elif fn._is_view:
-        base = _base_of(tensor)
-        if base is None:
-            why = "whose graph backward() has freed" if fn._freed else "whose base nbframe does not know"
-            raise NotImplementedError(
-                f"{op}: changing in place a view ({fn.name()}) {why} is not supported (the base's gradient "
-                "would be wrong); use the out-of-place op, or clone() the view first"
-            )
-        if base.grad_fn is None and base.requires_grad:
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place operation. "
-                f"({op}: change the leaf inside `with nbframe.no_grad():`, or clone() the view first.)"
-            )
+    elif fn._is_view or type(tensor) is _View:
+        attributes = tensor.__dict__
+        root = attributes.get("_view_base") if attributes else None
+        if root is None:
+            return  # not a view: a tensor that took a view's array (t_, squeeze_)
+        if root.grad_fn is None and root.requires_grad:
+            raise _view_of_leaf_error(op)
         if fn._n_outputs > 1:
-            raise RuntimeError(
-                f"Output {tensor._output_nr} of {type(fn).__name__} is a view and is being modified inplace. "
-                "This view is the output of a function that returns multiple views. Such functions do not "
-                "allow the output views to be modified inplace. You should replace the inplace operation by "
-                f"an out-of-place one. ({op})"
-            )
+            raise RuntimeError(f"{_one_of_several_refusal(tensor, fn, _CHANGED)} ({op})")
 
 
 def _leaf_error(op: str) -> RuntimeError:
@@ -83,6 +72,13 @@ def _leaf_error(op: str) -> RuntimeError:
         "a leaf Variable that requires grad is being used in an in-place operation. "
         f"({op}: change it inside `with nbframe.no_grad():`, as optimizers and nn.init do, "
         "or use the out-of-place op.)"
+    )
+
+
+def _view_of_leaf_error(op: str) -> RuntimeError:
+    return RuntimeError(
+        "a view of a leaf Variable that requires grad is being used in an in-place operation. "
+        f"({op}: change the leaf inside `with nbframe.no_grad():`, or clone() the view first.)"
     )
 
 
@@ -138,7 +134,7 @@ def apply_inplace(tensor, compute, op: str):
     node = result.grad_fn
     base = None
     if node is not None:
-        base = _base_of(tensor) if recording else _untracked_base(tensor, target, op)
+        base = _base_to_rebase(tensor, target, recording, op)
         _keep_old_values(node, tensor)
     elif _state.enabled and tensor.__dict__:
         _refuse_view_made_outside_the_graph(tensor, op)
@@ -148,16 +144,17 @@ def apply_inplace(tensor, compute, op: str):
     target[...] = out
     tensor._version[0] += 1
     if base is not None:
+        # The base's new history. The view, as every other view of the base, takes it when next used
+        # (their version counter moved: see _View).
         base.grad_fn = base_result.grad_fn
         base._output_nr = 0
         base.requires_grad = True
-        _rebase_views(base, target, tensor)  # the view itself included
+        if type(tensor) is _Tensor:
+            _make_view(tensor)  # (made when its base was a leaf that required grad)
     elif node is not None:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor.requires_grad = True
-        if "_views" in tensor.__dict__:
-            _rebase_views(tensor, target)
     if node is not None:
         _save_output_in_place(node, out, tensor)
     return tensor
@@ -239,157 +236,230 @@ def _shares(a, b) -> bool:
 
 
 # --------------------------------------------------------------------------- views
-def note_view(node, base, view) -> None:
-    """Called for every view op recorded in a graph: remember the base, and the view on a non-leaf base.
+#: Marks of views PyTorch refuses to let follow a change (``_View._view_mark``): made under ``no_grad``,
+#: or one of several views made outside a graph by one op (``unbind``, ``split``).
+_NO_GRAD, _MULTIPLE = "no_grad", "multiple"
 
-    ``base`` is the view op's input; a view of a view has the first one's base (PyTorch's ``_base``).
-    Views of leaves are not listed: a leaf that requires grad can't be changed in place while recording.
+_AMBIGUOUS = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+    "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+    "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+)
+_ONE_OF_SEVERAL = (
+    "This view is the output of a function that returns multiple views. Such functions do not allow the "
+    "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+)
+#: How PyTorch words the change, for a view changed itself or through its base or another view.
+_CHANGED, _CHANGED_ELSEWHERE = (
+    "is being modified inplace",
+    "its base or another view of its base has been modified inplace",
+)
+
+
+def _refusal(mark, changed: str) -> str:
+    """PyTorch's message for a view made outside a graph (marked ``mark``) that may not follow a change."""
+    tail = _ONE_OF_SEVERAL if mark == _MULTIPLE else _AMBIGUOUS
+    return f"A view was created in no_grad mode and {changed} with grad mode enabled. {tail}"
+
+
+def _one_of_several_refusal(view, fn, changed: str) -> str:
+    """PyTorch's message for one of several views made in a graph by one op, changed in place."""
+    return f"Output {view._output_nr} of {type(fn).__name__} is a view and {changed}. {_ONE_OF_SEVERAL}"
+
+
+_Tensor = _tensor.Tensor
+
+
+def _grad_fn(view):
+    if view._version[0] != view._seen:
+        _follow_base(view, True)
+    return view._history
+
+
+def _set_grad_fn(view, fn) -> None:
+    view._history = fn
+
+
+def _requires_grad(view) -> bool:
+    if view._version[0] != view._seen and not _follow_base(view, False):
+        return view._requires or view._view_base.requires_grad  # (as PyTorch's: never raises)
+    return view._requires
+
+
+def _set_requires_grad(view, value: bool) -> None:
+    view._requires = value
+
+
+class _View(_Tensor):
+    """A view whose base may get a new history: its own follows it, as in PyTorch.
+
+    A view keeps its base in its ``__dict__`` (``_view_base``: the first tensor of a chain of views,
+    PyTorch's ``_base``). Writing into the base, or through another of its views, moves the version counter
+    they all share; the view's history then no longer says where its values came from. So a view whose
+    base may get a new history (any view but one of a leaf that requires grad) is made a ``_View``, whose
+    ``grad_fn`` and ``requires_grad`` compare the version counter with ``_seen``, the version its history
+    describes, and on a difference take the base's current history, read at the view's positions
+    (``AsStrided``), as PyTorch regenerates a view's ``grad_fn``. Ordinary tensors pay nothing: only this
+    class has the check, and the ops read the two attributes as they always do. (The two live in the
+    ``__dict__``, ``_history`` and ``_requires``: read there faster than from the slots this class hides.)
     """
-    fn = base.grad_fn
-    if fn is not None and fn._is_view:
-        base = fn.__dict__.get("_base", base)
-        fn = base.grad_fn
-    node._base = base
+
+    __slots__ = ()
+    _seen = 0  # the version the view's history describes (an entry of its own when not 0)
+    _view_mark = None  # _NO_GRAD or _MULTIPLE: a view PyTorch forbids to follow a change
+    _history = None
+    _requires = False
+    grad_fn = property(_grad_fn, _set_grad_fn)
+    requires_grad = property(_requires_grad, _set_requires_grad)
+
+    def __format__(self, spec: str) -> str:
+        # Tensor's prints a plain 0-d tensor as its number (f"{x[0]}"), as PyTorch, where a view is one.
+        return format(self.item(), spec) if self.array.ndim == 0 else str(self)
+
+
+def _make_view(tensor) -> None:
+    """Make ``tensor`` (a Tensor) a ``_View``, its history moved from the slots to the ``__dict__``."""
+    fn = tensor.grad_fn
     if fn is not None:
-        _list_view(base, view)
+        tensor._history = fn
+    if tensor.requires_grad:
+        tensor._requires = True
+    tensor.__class__ = _View
 
 
-#: Why a view made outside a graph may not be changed in place by an op that records (PyTorch's messages).
-_NO_GRAD = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
-    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
-    "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
-    "tracked) or both outside (if you want the inplace to be tracked)."
-)
-_MULTIPLE = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. This view is "
-    "the output of a function that returns multiple views. Such functions do not allow the output views to "
-    "be modified inplace. You should replace the inplace operation by an out-of-place one."
-)
+def _follow_base(view, raising: bool) -> bool:
+    """Bring ``view``'s history up to date after its version counter moved: True when it now is.
+
+    A marked view (and one of several views made in a graph by one op) is refused, as in PyTorch: with a
+    RuntimeError where ``raising`` and grad mode is on, else False, leaving it as it was.
+    """
+    root = view._view_base
+    fn = view._history
+    if fn is None and not root.requires_grad:
+        view._seen = view._version[0]  # the base has no history to follow
+        return True
+    mark = view._view_mark
+    if mark is not None or fn is not None and fn._n_outputs > 1:
+        if raising and _state.enabled:
+            raise RuntimeError(
+                _refusal(mark, _CHANGED_ELSEWHERE) if mark is not None
+                else _one_of_several_refusal(view, fn, _CHANGED_ELSEWHERE)
+            )
+        return False
+    positions = _positions_in_base(view, root)
+    if positions is not None:
+        enabled = _state.enabled
+        _state.enabled = True  # (also under no_grad: the history must be right when grad mode is back)
+        try:
+            result = AsStrided.apply(root, positions, view.array)
+        finally:
+            _state.enabled = enabled
+        view._history = result.grad_fn
+        view._output_nr = 0
+        view._requires = result.requires_grad
+    view._seen = view._version[0]  # (without positions: a view of other bytes, nothing to follow)
+    return True
 
 
-#: The marks of views made outside a graph that may not be changed in place by an op that records.
-_MARKS = {"_view_no_grad": _NO_GRAD, "_view_multiple": _MULTIPLE}
+def _positions_in_base(view, root):
+    """``_positions`` of ``view`` in ``root``, kept on the view for its next change while both keep their
+    arrays; None where the view is not a part of the base (``view(dtype)``, or the base took another array).
+    """
+    array, base_array = view.array, root.array
+    kept = view.__dict__.get("_positions")
+    if kept is not None and kept[0] is base_array and kept[1] is array:
+        return kept[2]
+    if array.dtype != base_array.dtype or not _shares(base_array, array):
+        return None
+    positions = _positions(base_array, array)
+    view._positions = (base_array, array, positions)
+    return positions
+
+
+def note_view(node, base, view) -> None:
+    """Called for every view op recorded in a graph: the view keeps its base (a view of a view, the first
+    one's), and becomes a ``_View`` unless that base is a leaf that requires grad (which can't get a
+    history: changing it in place while recording is refused)."""
+    attributes = base.__dict__
+    root = attributes.get("_view_base") if attributes else None
+    if root is None:
+        root = base
+    view._view_base = root
+    if root.grad_fn is not None or not root.requires_grad:
+        version = view._version[0]
+        if version:
+            view._seen = version
+        _make_view(view)
 
 
 def note_untracked_view(node, base, views) -> None:
     """Called for every view made outside a graph (its base needs no gradient, or grad mode is off).
 
-    The view keeps its base in its ``__dict__`` (one entry: ~0.1 µs a view, call included), so that an op
-    that records on it later (``buf[0].copy_(h)``) gives the base the history, as in PyTorch. The entry's
-    name marks the views PyTorch forbids changing in place where that would be recorded: ``_view_base``
-    for a plain one, ``_view_no_grad`` for one made under ``no_grad``, ``_view_multiple`` for one of the
-    views of ``unbind``/``split``. Unlike views made in a graph, these are not listed on their base (a
-    weak reference each would add ~0.2 µs to every ``x[i]``), so one made before its base got a history
-    does not follow it: only the view changed in place does.
+    The view keeps its base and becomes a ``_View`` (~0.1 µs a view, call included), so that it follows
+    the history its base may get later (``buf[0].copy_(h)`` gives ``buf`` one, as in PyTorch); one made
+    under ``no_grad`` or one of the views of ``unbind``/``split`` is marked, as PyTorch forbids both to
+    follow a change made while recording.
     """
-    if base.__dict__ or base.grad_fn is not None or type(views) is tuple:
-        _note_unusual_view(base, views)  # a view of a view, of a tensor with a history, or several views
-    elif _state.enabled:
-        views._view_base = base
-    else:
-        views._view_no_grad = base
+    if base.__dict__ or type(views) is tuple:
+        _note_unusual_view(base, views)  # a view of a view (or of a tensor with attributes), or several
+        return
+    views._view_base = base
+    if not _state.enabled:
+        views._view_mark = _NO_GRAD
+    version = base._version[0]
+    if version:
+        views._seen = version
+    views.__class__ = _View  # (no history to move: see _make_view)
 
 
 def _note_unusual_view(base, views) -> None:
-    root, key = _view_root(base)
+    attributes = base.__dict__
+    root = attributes.get("_view_base")
+    mark = None
     if root is None:
-        fn = base.grad_fn
-        root = fn.__dict__.get("_base", base) if fn is not None and fn._is_view else base
+        root = base
+    else:
+        mark = attributes.get("_view_mark")  # a view of a marked view is marked too
     if not _state.enabled:
-        key = "_view_no_grad"
-    elif key == "_view_base" and type(views) is tuple:
-        key = "_view_multiple"
+        mark = _NO_GRAD
+    elif mark is None and type(views) is tuple:
+        mark = _MULTIPLE
+    version = base._version[0]
     for view in views if type(views) is tuple else (views,):
-        view.__dict__[key] = root
+        attributes = view.__dict__
+        attributes["_view_base"] = root
+        if mark is not None:
+            attributes["_view_mark"] = mark
+        if version:
+            attributes["_seen"] = version
+        view.__class__ = _View
 
 
-def _view_root(tensor) -> tuple:
-    """(the base a view made outside a graph keeps, the name of its entry), or (None, "_view_base")."""
+def _base_to_rebase(tensor, target, recording: bool, op: str):
+    """The base whose history an in-place change of ``tensor`` (that records) must rebase; None if
+    ``tensor`` is not a view of it. A view without a history (made outside a graph) gets PyTorch's
+    checks here; one with a history got them in ``check_inplace``."""
     attributes = tensor.__dict__
-    if attributes:
-        for key in ("_view_base", *_MARKS):
-            root = attributes.get(key)
-            if root is not None:
-                return root, key
-    return None, "_view_base"
-
-
-def _list_view(base, view) -> None:
-    """Add ``view`` to the live views of ``base`` (weakly), dropping the dead ones now and then."""
-    views = base.__dict__.get("_views")
-    if views is None:
-        base._views = views = []
-    views.append(_weakref(view))
-    n = len(views)
-    if n >= 16 and not n & (n - 1):  # at each power of two: drop views that are gone (amortised O(1))
-        views[:] = [ref for ref in views if ref() is not None]
-
-
-def _base_of(tensor):
-    """The base whose history an in-place change of ``tensor`` must rebase: None unless a noted view."""
-    fn = tensor.grad_fn
-    if fn is None or not fn._is_view:
+    root = attributes.get("_view_base") if attributes else None
+    if root is None:
         return None
-    base = fn.__dict__.get("_base")
-    return base if base is not None else tensor.__dict__.get("_view_base")
-
-
-def _untracked_base(tensor, target, op: str):
-    """The base to rebase when an op records on ``tensor``, which has no history (None: not a view)."""
-    base, key = _view_root(tensor)
-    if base is None:
-        return None
-    if key != "_view_base":
-        raise RuntimeError(f"{_MARKS[key]} ({op})")
-    if base.requires_grad and base.grad_fn is None:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation. "
-            f"({op}: change the leaf inside `with nbframe.no_grad():`, or clone() the view first.)"
-        )
-    if base.array.dtype != target.dtype or not _shares(base.array, target):
+    if not recording:
+        mark = attributes.get("_view_mark")
+        if mark is not None:
+            raise RuntimeError(f"{_refusal(mark, _CHANGED)} ({op})")
+        if root.requires_grad and root.grad_fn is None:
+            raise _view_of_leaf_error(op)
+    if root.array.dtype != target.dtype or not _shares(root.array, target):
         return None  # a view of other bytes (view(dtype)), or the base took another array since
-    return base
+    return root
 
 
 def _refuse_view_made_outside_the_graph(tensor, op: str) -> None:
     """A marked view of a base that requires grad may not change, even by an op that records nothing."""
-    base, key = _view_root(tensor)
-    if key != "_view_base" and base.requires_grad:
-        raise RuntimeError(f"{_MARKS[key]} ({op})")
-
-
-def _rebase_views(base, changed, changed_view=None) -> None:
-    """Point the live views of ``base`` that may overlap ``changed`` (the array just written) at the base's
-    current history, and ``changed_view`` (the view written through) in any case. PyTorch regenerates a
-    view's ``grad_fn`` when its base's version changed; here it happens at the change, and only where
-    values changed: a view beside the change keeps its history, which still describes its values (so
-    changing rows one by one stays linear)."""
-    refs = base.__dict__.get("_views") or ()
-    dtype = base.array.dtype
-    live = []
-    for ref in tuple(refs):
-        view = ref()
-        if view is None or not view.requires_grad and "_view_base" not in view.__dict__:
-            continue  # gone, or detached since
-        live.append(ref)
-        if view is changed_view:
-            changed_view = None
-        elif view.array.dtype != dtype or not _shares(view.array, changed):
-            continue
-        _repoint(view, base)
-    base._views = live
-    if changed_view is not None:  # a view the base did not list (its graph was freed)
-        _repoint(changed_view, base)
-        _list_view(base, changed_view)
-
-
-def _repoint(view, base) -> None:
-    """Make ``view``'s history the base's current one, read at the view's positions."""
-    result = AsStrided.apply(base, _positions(base.array, view.array), view.array)
-    view.grad_fn = result.grad_fn
-    view._output_nr = 0
-    view.requires_grad = True
+    attributes = tensor.__dict__
+    mark = attributes.get("_view_mark")
+    if mark is not None and attributes["_view_base"].requires_grad:
+        raise RuntimeError(f"{_refusal(mark, _CHANGED)} ({op})")
 
 
 def _address(array) -> int:
@@ -474,10 +544,13 @@ class CopySlices(Op):
 
 class AsStrided(Op):
     """A view of a base whose history was rebased: ``view`` (an array inside ``base``) as a function of
-    the base's current history. Its backward scatters the gradient back to the view's positions."""
+    the base's current history. Its backward scatters the gradient back to the view's positions.
+
+    Only its node is used (as the view's new ``grad_fn``), so it is not a view op: its throwaway result is
+    not noted as a view.
+    """
 
     label = "as_strided"
-    _is_view = True
 
     @staticmethod
     def forward(ctx, base, positions, view):
@@ -508,10 +581,11 @@ def _reshaping_method(fn, name: str):
     def method(self, *args, **kwargs):
         check_leaf(self, name)
         result = fn(self, *args, **kwargs)
+        history = result.grad_fn  # (read before the version moves: the view would then follow self)
         self.array = result.array
         self._version[0] += 1
-        if result.grad_fn is not None:
-            self.grad_fn = result.grad_fn
+        if history is not None:
+            self.grad_fn = history
             self._output_nr = result._output_nr
         return self
 

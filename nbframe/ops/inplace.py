@@ -125,8 +125,7 @@ def apply_inplace(tensor, compute, op: str):
         )
     if out.dtype != target.dtype:
         _check_castable(out.dtype, target.dtype, op)
-    if not getattr(target.flags, "writeable", True):
-        raise RuntimeError(f"{op}: this tensor is a read-only (expanded) view; clone() it first")
+    _check_writeable(target, op)
     recording = _state.enabled and tensor.requires_grad
     if recording and result.grad_fn is None:
         # A result without gradient (fill_, eq_) still replaces a history: PyTorch's gives it zeros.
@@ -158,6 +157,11 @@ def apply_inplace(tensor, compute, op: str):
     if node is not None:
         _save_output_in_place(node, out, tensor)
     return tensor
+
+
+def _check_writeable(array, op: str) -> None:
+    if not getattr(array.flags, "writeable", True):
+        raise RuntimeError(f"{op}: this tensor is a read-only (expanded) view; clone() it first")
 
 
 def _save_output_in_place(node, out, tensor) -> None:
@@ -455,11 +459,17 @@ def _base_to_rebase(tensor, target, recording: bool, op: str):
 
 
 def _refuse_view_made_outside_the_graph(tensor, op: str) -> None:
-    """A marked view of a base that requires grad may not change, even by an op that records nothing."""
+    """A view made outside a graph of a base that requires grad may not change while grad mode is on, even
+    by an op that records nothing (PyTorch counts such a view as requiring grad)."""
     attributes = tensor.__dict__
+    root = attributes.get("_view_base")
+    if root is None or not root.requires_grad:
+        return
     mark = attributes.get("_view_mark")
-    if mark is not None and attributes["_view_base"].requires_grad:
+    if mark is not None:
         raise RuntimeError(f"{_refusal(mark, _CHANGED)} ({op})")
+    if root.grad_fn is None:
+        raise _view_of_leaf_error(op)
 
 
 def _address(array) -> int:
@@ -617,6 +627,7 @@ def fill_(tensor, value):
         value = value.item()
     value = fill_scalar(value, tensor.array.dtype)
     if not (_state.enabled and tensor.requires_grad):
+        _check_writeable(tensor.array, "fill_")
         tensor.array.fill(value)
         tensor._version[0] += 1
         return tensor
@@ -632,8 +643,7 @@ def copy_(tensor, src, non_blocking: bool = False):
     src = src.to(tensor.device).to(tensor.dtype)
     if not (_state.enabled and (tensor.requires_grad or src.requires_grad)):
         # Nothing to record: write the values.
-        if not getattr(tensor.array.flags, "writeable", True):
-            raise RuntimeError("copy_: this tensor is a read-only (expanded) view; clone() it first")
+        _check_writeable(tensor.array, "copy_")
         try:
             tensor.array[...] = src.array
         except ValueError:

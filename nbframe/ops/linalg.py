@@ -407,19 +407,29 @@ def _diagonal_positions(xp, shape: tuple, offset: int):
 
 
 class Diagonal(Op):
-    """The ``offset`` diagonal of the planes (dim1, dim2), as a new last dimension (a copy)."""
+    """The ``offset`` diagonal of the planes (dim1, dim2), as a new last dimension.
+
+    With ``view`` (``diagonal``) a view of ``x``, as PyTorch's: writing into it writes ``x``. Otherwise a
+    copy (``diag`` of a matrix is one in PyTorch, and backward's must not alias the gradient).
+    """
 
     label = "diagonal"
+    _is_view = True
 
     @staticmethod
-    def forward(ctx, x, offset, dim1, dim2):
+    def forward(ctx, x, offset, dim1, dim2, view=False):
         ctx.in_shape, ctx.offset, ctx.dims = x.shape, offset, (dim1, dim2)
-        xp = get_array_module(x)
-        return xp.diagonal(x, offset, dim1, dim2).copy()
+        out = get_array_module(x).diagonal(x, offset, dim1, dim2)
+        if not view:
+            ctx._is_view = False
+            return out.copy()
+        if type(out) is np.ndarray and not out.flags.writeable and x.flags.writeable:
+            out.flags.writeable = True  # NumPy's diagonal is a read-only view of a writeable array
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return DiagonalScatter.apply(grad, ctx.in_shape, ctx.offset, *ctx.dims), None, None, None
+        return DiagonalScatter.apply(grad, ctx.in_shape, ctx.offset, *ctx.dims), None, None, None, None
 
 
 class DiagonalScatter(Op):
@@ -452,11 +462,12 @@ def _two_dims(op: str, ndim: int, dim1: int, dim2: int) -> tuple:
 
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
-    """The ``offset`` diagonal of each (dim1, dim2) plane, appended as the last dimension."""
+    """The ``offset`` diagonal of each (dim1, dim2) plane, appended as the last dimension: a view of
+    ``input`` (sharing its memory and version counter), as in PyTorch."""
     if input.array.ndim < 2:
         raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got {input.array.ndim}D")
     d1, d2 = _two_dims("diagonal", input.array.ndim, dim1, dim2)
-    return Diagonal.apply(input, int(offset), d1, d2)
+    return Diagonal.apply(input, int(offset), d1, d2, True)
 
 
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):

@@ -231,10 +231,8 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                         and grad.dtype == old_array.dtype
                         and target.requires_grad
                     ):
-                        # A leaf that already has a gradient: the accumulation, inlined. Drop the old
-                        # array at once: held until the next leaf, it would make NumPy map fresh pages
-                        # for the next large gradient (a 1M-element step took 1.7x as long).
-                        target.grad = _function._wrap(old_array + grad, False, None, 0)
+                        # A leaf that already has a gradient: the accumulation, inlined.
+                        _accumulate(target, old, old_array, grad, given)
                         old = old_array = grad = None
                     else:
                         _deliver_array_to_leaf(target, grad, node, given)
@@ -302,9 +300,30 @@ def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
         return
     array = old.array
     if type(array) is type(grad) and array.dtype == grad.dtype and array.shape == grad.shape:
-        leaf.grad = _function._wrap(array + grad, False, None, 0)
+        _accumulate(leaf, old, array, grad, given)
     else:
         leaf.grad = old + _wrap_array(grad)
+
+
+def _accumulate(leaf, old, array, grad, given: set) -> None:
+    """Add ``grad`` into ``leaf.grad`` (``old``, whose array is ``array``) when no graph is recorded.
+
+    In place, as PyTorch's AccumulateGrad does then (the ``.grad`` Tensor stays the same object and
+    its version goes up): no new array, no new Tensor. Not when the array was handed to the leaf in
+    this backward (``given``): a node still to run may hold it as its own incoming gradient. Not
+    when NumPy says the array is read-only (a ``.grad`` the user set to a broadcast view). Otherwise
+    the sum is a new array, and the old one is dropped at once: held until the next leaf, it would
+    make NumPy map fresh pages for the next large gradient (a 1M-element step took 1.7x as long).
+    """
+    if id(array) not in given:
+        try:
+            array += grad
+        except ValueError:  # read-only
+            pass
+        else:
+            old._version[0] += 1
+            return
+    leaf.grad = _function._wrap(array + grad, False, None, 0)
 
 
 def _check_gradient_count(node, outputs, edges) -> None:
@@ -436,7 +455,7 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
         old = leaf.grad.array
         new = grad.array
         if type(old) is type(new) and old.dtype == new.dtype and old.shape == new.shape:
-            leaf.grad = _function._wrap(old + new, False, None, 0)
+            _accumulate(leaf, leaf.grad, old, new, given)
         else:
             leaf.grad = leaf.grad + grad
 

@@ -180,15 +180,20 @@ def _check_integer_divisor(b, op: str) -> None:
 
 
 # --------------------------------------------------------------------------- arithmetic
-def _sum_backward_arrays(ctx, grad, scale_b):
-    """Add's and Sub's gradients on arrays: ``grad`` for a, ``grad * scale_b`` for b, each summed back."""
+def _sum_backward_arrays(ctx, grad):
+    """Add's and Sub's ``backward_arrays``: ``grad`` for a, ``grad * alpha`` (``-grad * alpha`` for Sub)
+    for b, each summed back to its input's shape (the same shape, the common case, checked inline)."""
     sa, sb = ctx.shapes
     need = ctx.needs_input_grad
-    ga = sum_to_array(grad, sa) if need[0] else None
-    gb = None
-    if need[1]:
-        gb = sum_to_array(grad if scale_b == 1 else -grad if scale_b == -1 else grad * scale_b, sb)
-    return ga, gb, None
+    shape = grad.shape
+    ga = None
+    if need[0]:
+        ga = grad if shape == sa else sum_to_array(grad, sa)
+    if not need[1]:
+        return ga, None, None
+    scale = ctx.alpha * ctx.sign
+    gb = grad if scale == 1 else -grad if scale == -1 else grad * scale
+    return ga, gb if shape == sb else sum_to_array(gb, sb), None
 
 
 class Add(Op):
@@ -196,6 +201,7 @@ class Add(Op):
     _small_ctx = True  # see Node._small_ctx
 
     alpha = 1  # set on the node only when it differs
+    sign = 1  # of b in the result
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -225,15 +231,14 @@ class Add(Op):
             gb = sum_to(grad if ctx.alpha == 1 else grad * ctx.alpha, sb)
         return ga, gb, None
 
-    @staticmethod
-    def backward_arrays(ctx, grad):
-        return _sum_backward_arrays(ctx, grad, ctx.alpha)
+    backward_arrays = staticmethod(_sum_backward_arrays)
 
 
 class Sub(Op):
     label = "sub"
     _small_ctx = True  # see Node._small_ctx
     alpha = 1  # set on the node only when it differs
+    sign = -1  # of b in the result
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -263,9 +268,7 @@ class Sub(Op):
             gb = sum_to(-grad if ctx.alpha == 1 else grad * -ctx.alpha, sb)
         return ga, gb, None
 
-    @staticmethod
-    def backward_arrays(ctx, grad):
-        return _sum_backward_arrays(ctx, grad, -ctx.alpha)
+    backward_arrays = staticmethod(_sum_backward_arrays)
 
 
 class Mul(Op):
@@ -311,9 +314,17 @@ class Mul(Op):
         sa, sb = ctx.shapes
         a, b = ctx.saved_arrays
         if type(b) in _PY_NUMBERS and type(grad) is _ndarray:
-            return sum_to_array(grad * _number_array(b, grad.dtype), sa), None
-        ga = sum_to_array(grad * b, sa) if need[0] else None
-        gb = sum_to_array(grad * a, sb) if need[1] else None
+            ga = grad * _number_array(b, grad.dtype)
+            return ga if ga.shape == sa else sum_to_array(ga, sa), None
+        ga = gb = None
+        if need[0]:
+            ga = grad * b
+            if ga.shape != sa:
+                ga = sum_to_array(ga, sa)
+        if need[1]:
+            gb = grad * a
+            if gb.shape != sb:
+                gb = sum_to_array(gb, sb)
         return ga, gb
 
 

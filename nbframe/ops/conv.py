@@ -10,8 +10,10 @@ convolutions, which is what makes double backward work:
 - the weight gradient is a correlation of the input with the output gradient
   (``ConvWeightGrad``: GEMM against the column matrix).
 
-Each of the three ops' backward is written with the other two. Convolutions
-in one dimension run as two-dimensional ones of height 1.
+Each of the three ops' backward is written with the other two, once: applied as
+graph nodes in ``backward`` and as their forwards on raw arrays in
+``backward_arrays`` (plain ``loss.backward()``). Convolutions in one dimension
+run as two-dimensional ones of height 1.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every op here is one fused ``Op``: its forward runs on arrays, and its backward
 is written *once*, against a small math namespace ``m``:
 
 - a plain ``backward()`` (no graph being built) runs that formula on raw arrays
-  (``_ArrayMath``): one op, no intermediate Tensors, fast;
+  (``_ArrayMath``) in the op's ``backward_arrays``: one op, no intermediate
+  Tensors, fast (the array engine calls it directly; ``backward`` delegates to it);
 - ``create_graph=True`` runs the same formula on Tensors (``TENSOR_MATH``), so
   the gradient is itself differentiable, to any order.
 

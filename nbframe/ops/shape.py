@@ -2,7 +2,9 @@
 
 Their backward rearranges the gradient the opposite way, and the pairs are
 each other's backward: ``cat`` <-> ``split``, ``stack`` <-> ``unbind``,
-``narrow`` <-> padding with zeros. Ops whose result is a view of their input
+``narrow`` <-> padding with zeros (``backward_arrays``, for a plain
+``loss.backward()``, calls the partner's forward on the raw gradient instead of
+applying it as a node). Ops whose result is a view of their input
 (``view``, ``permute``, ``narrow``, ``split``, ...) set ``_is_view`` so the
 result shares its base's version counter, as PyTorch's views do: changing one
 in place is seen by a backward that saved the other.

@@ -171,18 +171,21 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
 def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: bool) -> None:
     """``run_backward_arrays``' loop: run ready nodes, pass their gradients on, until none is ready."""
     while ready:
+        # grads: None (no gradient reached the node), the gradient array of a one-output node, or a
+        # list of one per output (a node with several, or one that waited in buffers)
         node, grads = ready.pop()
         outputs = None
         if grads is not None:
             if node._plain:
+                grad = grads[0] if type(grads) is list else grads
                 backward_arrays = node.backward_arrays
                 if backward_arrays is not None:
-                    outputs = backward_arrays(node, grads[0])
+                    outputs = backward_arrays(node, grad)
                 else:
                     with _quiet():
-                        outputs = _unwrap(type(node).backward(node, _wrap_array(grads[0])))
+                        outputs = _unwrap(type(node).backward(node, _wrap_array(grad)))
             else:
-                grads = [_wrap_array(g) for g in grads]
+                grads = [_wrap_array(g) for g in (grads if type(grads) is list else (grads,))]
                 with _quiet():
                     outputs = _unwrap(_call_node(node, grads, _NO_CAPTURE, None))
             if type(outputs) is not tuple:
@@ -214,8 +217,11 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                     slots = buffers.pop(target, None) if buffers else None
                     if grad is not None:
                         if slots is None:
-                            slots = [None] * target._n_outputs
-                            slots[edge[1]] = grad
+                            if target._n_outputs == 1:
+                                slots = grad
+                            else:
+                                slots = [None] * target._n_outputs
+                                slots[edge[1]] = grad
                         else:
                             current = slots[edge[1]]
                             slots[edge[1]] = grad if current is None else current + grad

@@ -146,14 +146,17 @@ class Node:
         if saved is None:
             return self.saved_tensors  # () when nothing was saved; raises when freed
         out = []
-        for entry in saved:
-            kind, value, version_counter, version = entry
-            if kind == _OTHER:
-                out.append(value.array if isinstance(value, _Tensor) else value)
-            elif version_counter[0] != version:
-                self._unpack(entry)  # raises the in-place modification error
+        for kind, value, version_counter, version in saved:
+            if kind == _INPUT:
+                if version_counter[0] != version:
+                    self._unpack((kind, value, version_counter, version))  # raises the in-place error
+                out.append(value.array)
+            elif kind == _OUTPUT:
+                if version_counter[0] != version:
+                    self._unpack((kind, value, version_counter, version))
+                out.append(value[0])
             else:
-                out.append(value.array if kind == _INPUT else value[0])
+                out.append(value.array if isinstance(value, _Tensor) else value)
         return tuple(out)
 
     def _unpack(self, entry):

@@ -777,8 +777,8 @@ class Relu(Op):
     @staticmethod
     def backward_arrays(ctx, grad):
         (out,) = ctx.saved_arrays
-        # float * bool keeps the float dtype; a NumPy array compares faster with a 0-d zero (see forward)
-        return grad * (out > (_zero_of(out.dtype) if type(out) is _ndarray else 0))
+        # float * bool keeps the float dtype; a NumPy array compares faster with a 0-d zero (forward made it)
+        return grad * (out > (_ZEROS[out.dtype] if type(out) is _ndarray else 0))
 
 
 class Sigmoid(Op):

@@ -8,16 +8,17 @@ gets a copy of them before they are overwritten, as PyTorch's in-place ops save
 the original ``self``. Any other node that saved the tensor sees the version
 change at backward and raises PyTorch's error.
 
-Views: every view op recorded in a graph notes its base (``note_view``). Changing
-a view in place rebases the base's history on a ``CopySlices`` node (the old base
-outside the view, the op's result inside it), as PyTorch does; after any in-place
-change of a base or of one of its views, every live view of that base is
-re-pointed at the base's new history (``AsStrided``), so a view taken before the
-change and used after it backpropagates through the new values. A view made
-outside a graph (of a tensor that needs no gradient, or under ``no_grad``) keeps
-its base too (``note_untracked_view``): an op that records on it (``buf[0].copy_(h)``)
-gives the base a history, as in PyTorch. Such views are not listed on the base
-(cost), so one of them made before its base got a history does not follow it.
+Views: every view keeps its base, the first tensor of a chain of views (``note_view``,
+``note_untracked_view``; PyTorch's ``_base``). Changing a view in place by an op that
+records rebases the base's history on a ``CopySlices`` node (the old base outside the
+view, the op's result inside it), as PyTorch does, also for a view made outside a graph
+(``buf[0].copy_(h)`` gives ``buf`` a history). Every other view of that base, taken before
+the change, follows lazily: a view whose base may get a history is a ``_View``, whose
+``grad_fn`` and ``requires_grad`` notice that the version counter it shares with its base
+moved and then take the base's current history read at the view's positions
+(``AsStrided``): PyTorch's regeneration of a view's ``grad_fn``. Nothing is listed on the
+base, and ordinary tensors pay nothing. PyTorch's refusals come with it: views made under
+``no_grad`` and outputs of ``unbind``/``split`` may not follow a change made while recording.
 
 An op whose node saved its result keeps the tensor itself instead (``relu_``): no
 second array, and a later change of the tensor raises the version error, as in PyTorch.
@@ -477,8 +478,9 @@ def _address(array) -> int:
     return data.ptr if hasattr(data, "ptr") else array.__array_interface__["data"][0]
 
 
-def _lowest_address(array) -> int:
-    return _address(array) + sum(min(0, (n - 1) * s) for n, s in zip(array.shape, array.strides))
+def _lowest_address(array, address: int) -> int:
+    """The lowest byte ``array`` (at ``address``) reaches (below ``address`` where a stride is negative)."""
+    return address + sum(min(0, (n - 1) * s) for n, s in zip(array.shape, array.strides))
 
 
 def _positions(base, view):
@@ -489,9 +491,10 @@ def _positions(base, view):
     """
     xp = get_array_module(base)
     item = base.itemsize
-    low = _lowest_address(base)
+    address = _address(base)
+    low = _lowest_address(base, address)
     span = sum((n - 1) * abs(s) for n, s in zip(base.shape, base.strides)) + item
-    offset_base, offset_view = _address(base) - low, _address(view) - low
+    offset_base, offset_view = address - low, _address(view) - low
     layouts = (offset_base, offset_view, *base.strides, *view.strides)
     if view.dtype != base.dtype or any(v % item for v in layouts) or not 0 <= offset_view < span:
         raise NotImplementedError(

@@ -423,8 +423,8 @@ class Diagonal(Op):
         if not view:
             ctx._is_view = False
             return out.copy()
-        if type(out) is np.ndarray and not out.flags.writeable and x.flags.writeable:
-            out.flags.writeable = True  # NumPy's diagonal is a read-only view of a writeable array
+        if type(out) is np.ndarray and x.flags.writeable:  # (of an expanded view: read-only, as x)
+            out.setflags(write=True)  # NumPy's diagonal is a read-only view, even of a writeable array
         return out
 
     @staticmethod

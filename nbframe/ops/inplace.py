@@ -321,6 +321,24 @@ class _View(_Tensor):
         # Tensor's prints a plain 0-d tensor as its number (f"{x[0]}"), as PyTorch, where a view is one.
         return format(self.item(), spec) if self.array.ndim == 0 else str(self)
 
+    def __reduce_ex__(self, protocol):
+        # Copied (copy.deepcopy) or pickled, a view is a Tensor of its own, as in PyTorch: its values, history
+        # and attributes, not its base.
+        attributes = {k: v for k, v in self.__dict__.items() if k not in _VIEW_ENTRIES}
+        fields = (self.array, self.requires_grad, self.grad_fn, self._output_nr, self._version)
+        return _tensor_of_its_own, (*fields, attributes)
+
+
+#: What a _View keeps in its __dict__ beyond a Tensor's attributes.
+_VIEW_ENTRIES = frozenset({"_view_base", "_view_mark", "_seen", "_history", "_requires", "_positions"})
+
+
+def _tensor_of_its_own(array, requires_grad, grad_fn, output_nr, version, attributes):
+    """A copied or unpickled view (``_View.__reduce_ex__``)."""
+    tensor = _function._wrap(array, requires_grad, grad_fn, output_nr, version)
+    tensor.__dict__.update(attributes)
+    return tensor
+
 
 def _make_view(tensor) -> None:
     """Make ``tensor`` (a Tensor) a ``_View``, its history moved from the slots to the ``__dict__``."""

@@ -303,3 +303,17 @@ def test_views_leave_nothing_on_their_base():
     buf[0].copy_(nf.ones(4, requires_grad=True))
     assert all(view.requires_grad for view in views)
     assert set(buf.__dict__) == set()
+
+
+def test_a_view_copied_or_pickled_is_a_tensor_of_its_own_as_in_torch():
+    import copy
+    import pickle
+
+    torch = torch_or_skip()
+    for m in (nf, torch):
+        buf = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        for copied in (copy.deepcopy(buf[1]), pickle.loads(pickle.dumps(buf[1]))):
+            assert type(copied) is m.Tensor and copied._base is None and not copied._is_view()
+            assert copied.tolist() == [4.0, 5.0, 6.0]
+            copied.zero_()
+            assert buf[1].tolist() == [4.0, 5.0, 6.0]

@@ -184,6 +184,10 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                 else:
                     with _quiet():
                         outputs = _unwrap(type(node).backward(node, _wrap_array(grad)))
+            elif node.backward_arrays is not None and node._n_outputs > 1 and _bare(node):
+                # Several outputs (split, batch norm, an LSTM): backward_arrays(ctx, *grads), with
+                # zeros for the outputs no gradient reached, as backward gets them.
+                outputs = node.backward_arrays(node, *_zeros_for_missing(node, grads))
             else:
                 grads = [_wrap_array(g) for g in (grads if type(grads) is list else (grads,))]
                 with _quiet():
@@ -254,6 +258,26 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                 d["next_edges"] = edges
                 d["_freed"] = True
                 d["_plain"] = False
+
+
+def _bare(node) -> bool:
+    """No hooks of any kind and not freed: nothing of ``_call_node`` but backward itself applies."""
+    return not (node._freed or node._hooks or node._pre_hooks or node._tensor_hooks)
+
+
+def _zeros_for_missing(node, grads: list) -> list:
+    """A node's gradient slots with a zero array for each output that no gradient reached."""
+    for g in grads:  # not `None in grads`: that compares arrays with ==
+        if g is None:
+            break
+    else:
+        return grads
+    if not node._materialize:
+        return grads
+    return [
+        g if g is not None else xp.zeros(shape, dtype)
+        for g, (shape, dtype, xp) in zip(grads, node._outputs_meta)
+    ]
 
 
 def _recount(waiting: dict, buffers: dict, ready: list) -> dict:

@@ -156,3 +156,50 @@ def test_the_shared_gradient_of_a_loss_never_becomes_a_leaf_gradient():
     y = nf.tensor(3.0, requires_grad=True)
     (y * 1).backward()
     assert y.grad.item() == 1.0
+
+
+class _SplitHalves(nf.autograd.function.Op):
+    """Two outputs, with a backward on arrays too: the halves of a 1-d array."""
+
+    label = "split_halves"
+
+    @staticmethod
+    def forward(ctx, x):
+        n = x.shape[0] // 2
+        return x[:n].copy(), x[n:].copy()
+
+    @staticmethod
+    def backward(ctx, first, second):
+        return nf.cat([first, second])
+
+    @staticmethod
+    def backward_arrays(ctx, first, second):
+        _SplitHalves.seen.append((first.copy(), second.copy()))
+        return np.concatenate([first, second])
+
+    seen: list = []
+
+
+@pytest.mark.parametrize("use_second", [True, False])
+def test_a_node_with_several_outputs_gets_its_gradients_as_arrays(use_second):
+    _SplitHalves.seen.clear()
+    x = nf.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    first, second = _SplitHalves.apply(x * 1)
+    loss = (first * 3).sum() + ((second * second).sum() if use_second else 0)
+    loss.backward()
+    (received_first, received_second), = _SplitHalves.seen
+    np.testing.assert_array_equal(received_first, [3.0, 3.0])
+    # an output that no gradient reached gets zeros, as the Tensor backward does
+    np.testing.assert_array_equal(received_second, [6.0, 8.0] if use_second else [0.0, 0.0])
+    expected = [3.0, 3.0, 6.0, 8.0] if use_second else [3.0, 3.0, 0.0, 0.0]
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_a_node_with_several_outputs_and_a_hook_takes_the_tensor_path():
+    _SplitHalves.seen.clear()
+    x = nf.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    first, second = _SplitHalves.apply(x * 1)
+    first.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 10,))
+    ((first + second) * 1).sum().backward()
+    assert _SplitHalves.seen == []
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0] * 4)

@@ -64,7 +64,7 @@ def check_inplace(tensor, op: str) -> None:
             return  # not a view: a tensor that took a view's array (t_, squeeze_)
         if root.grad_fn is None and root.requires_grad:
             raise _view_of_leaf_error(op)
-        if fn._n_outputs > 1:
+        if fn._outputs_meta:  # (set for an op that returned a tuple, even of one view: split)
             raise RuntimeError(f"{_one_of_several_refusal(tensor, fn, _CHANGED)} ({op})")
 
 
@@ -362,7 +362,7 @@ def _follow_base(view, raising: bool) -> bool:
         view._seen = view._version[0]  # the base has no history to follow
         return True
     mark = view._view_mark
-    if mark is not None or fn is not None and fn._n_outputs > 1:
+    if mark is not None or fn is not None and fn._outputs_meta:
         if raising and _state.enabled:
             raise RuntimeError(
                 _refusal(mark, _CHANGED_ELSEWHERE) if mark is not None
@@ -443,9 +443,9 @@ def _note_unusual_view(base, views) -> None:
         root = base
     else:
         mark = attributes.get("_view_mark")  # a view of a marked view is marked too
-    if not _state.enabled:
+    if not _state.enabled:  # (as PyTorch: the new view's mark, where it has one, else its base's)
         mark = _NO_GRAD
-    elif mark is None and type(views) is tuple:
+    elif type(views) is tuple:
         mark = _MULTIPLE
     version = base._version[0]
     for view in views if type(views) is tuple else (views,):

@@ -30,6 +30,7 @@ TENSOR_METHODS: dict = {}
 
 class _ArrayMath:
     __slots__ = ("xp",)
+    is_array = True
 
     def __init__(self, xp):
         self.xp = xp
@@ -54,6 +55,10 @@ class _ArrayMath:
     def relu(self, x):
         return self.xp.maximum(x, 0)
 
+    def dense(self, x):
+        """``x`` as a C-contiguous array: later elementwise ops on it run as one flat loop."""
+        return self.xp.ascontiguousarray(x)
+
     @staticmethod
     def positive(x):
         """``1`` where ``x > 0``, else ``0``, in ``x``'s dtype (relu's derivative, a constant)."""
@@ -62,6 +67,7 @@ class _ArrayMath:
 
 class _TensorMath:
     __slots__ = ()
+    is_array = False
 
     @staticmethod
     def tanh(x):
@@ -94,6 +100,10 @@ class _TensorMath:
     @staticmethod
     def relu(x):
         return x.relu()
+
+    @staticmethod
+    def dense(x):
+        return x
 
     @staticmethod
     def positive(x):
@@ -142,20 +152,30 @@ def _lstm_activations(m, xg, hg, c):
     return act, c_new, m.tanh(c_new)
 
 
-def _lstm_backward(m, act, c, tanh_c, grad_h, grad_c):
-    """Gradients of the gates' pre-activations and of the previous cell state.
+def _lstm_factors(m, act, c, tanh_c):
+    """What an LSTM step's backward multiplies its incoming gradients by: ``(p, q, f)``.
 
-    Each gate's derivative comes from its value ``y`` in one expression for all four:
-    ``s^2 - (y - 1 + s)^2`` is ``y (1 - y)`` where ``s = 1/2`` (sigmoid) and ``1 - y^2`` where ``s = 1``.
+    ``grad_c += grad_h * p`` (``p = o (1 - tanh(c)^2)``); the gates' gradient is
+    ``[grad_c, grad_c, grad_c, grad_h] * q`` (``q = [g, c_prev, i, tanh(c)]`` times each gate's
+    derivative); ``grad_c * f`` goes to the previous cell state. Elementwise in the step's values,
+    so the sequence op computes them for all steps at once, before its loop. Each gate's derivative
+    comes from its value ``y`` in one expression for all four: ``s^2 - (y - 1 + s)^2`` is
+    ``y (1 - y)`` where ``s = 1/2`` (sigmoid) and ``1 - y^2`` where ``s = 1``.
     """
     hidden = c.shape[-1]
-    i, f = act[..., :hidden], act[..., hidden:2 * hidden]
-    g, o = act[..., 2 * hidden:3 * hidden], act[..., 3 * hidden:]
     _, offset, s2 = _lstm_scale(act, hidden)
-    grad_c = grad_h * o * (1 - tanh_c * tanh_c) + grad_c
     centred = act - offset
-    grad_gates = m.cat([grad_c * g, grad_c * c, grad_c * i, grad_h * tanh_c]) * (s2 - centred * centred)
-    return grad_gates, grad_c * f
+    q = m.cat([act[..., 2 * hidden:3 * hidden], c, act[..., :hidden], tanh_c]) * (s2 - centred * centred)
+    p = act[..., 3 * hidden:] * (1 - tanh_c * tanh_c)
+    return p, q, m.dense(act[..., hidden:2 * hidden])
+
+
+def _lstm_backward(m, factors, grad_h, grad_c):
+    """Gradients of the gates' pre-activations and of the previous cell state (``factors``: as
+    ``_lstm_factors``)."""
+    p, q, f = factors
+    grad_c = grad_h * p + grad_c
+    return m.cat([grad_c, grad_c, grad_c, grad_h]) * q, grad_c * f
 
 
 class LSTMCellGates(Op):
@@ -174,12 +194,13 @@ class LSTMCellGates(Op):
         xg, hg, c, act, tanh_c = ctx.saved_tensors
         if _state.enabled:
             act, _, tanh_c = _lstm_activations(_TENSOR_MATH, xg, hg, c)
-            grad_gates, grad_prev = _lstm_backward(_TENSOR_MATH, act, c, tanh_c, grad_h, grad_c)
+            factors = _lstm_factors(_TENSOR_MATH, act, c, tanh_c)
+            grad_gates, grad_prev = _lstm_backward(_TENSOR_MATH, factors, grad_h, grad_c)
             return grad_gates, grad_gates, grad_prev
         g = grad_h.array
-        grad_gates, grad_prev = _lstm_backward(
-            _array_math(g), act.array, c.array, tanh_c.array, g, grad_c.array
-        )
+        m = _array_math(g)
+        factors = _lstm_factors(m, act.array, c.array, tanh_c.array)
+        grad_gates, grad_prev = _lstm_backward(m, factors, g, grad_c.array)
         return _wrap_all(grad_gates, grad_gates, grad_prev)
 
 

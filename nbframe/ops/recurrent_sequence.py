@@ -32,6 +32,7 @@ from .recurrent import (
     _gru_backward,
     _lstm_activations,
     _lstm_backward,
+    _lstm_factors,
 )
 
 __all__: list[str] = []
@@ -40,9 +41,17 @@ TENSOR_METHODS: dict = {}
 
 # --------------------------------------------------------------------------- one time step of each kind
 # ``forward(m, xg, hg, h, c)`` -> ``(h_new, c_new, saved)`` from the step's two projections and state;
-# ``backward(m, saved, h, grad_h, grad_c)`` -> ``(grad of xg, grad of hg, grad of h besides through hg,
-# grad of c)``. ``fold_hidden_bias``: ``b_hh`` may be added once to the input projection.
-class LSTMStep:
+# ``prepare(m, saved, sizes)``: the steps' saved values (in the order run, ``sizes`` rows each) as
+# backward takes them; ``backward(m, prepared, h, grad_h, grad_c)`` -> ``(grad of xg, grad of hg, grad
+# of h besides through hg, grad of c)``. ``fold_hidden_bias``: ``b_hh`` may be added once to the input
+# projection.
+class _Step:
+    @staticmethod
+    def prepare(m, saved, sizes):
+        return saved
+
+
+class LSTMStep(_Step):
     """``h = o tanh(c)``, ``c = f c_prev + i g``; both biases add to the input projection."""
 
     has_cell_state = True
@@ -54,13 +63,25 @@ class LSTMStep:
         return act[..., 3 * c.shape[-1]:] * tanh_c, c_new, (act, c, tanh_c)
 
     @staticmethod
-    def backward(m, saved, h, grad_h, grad_c):
-        act, c, tanh_c = saved
-        grad_gates, grad_c = _lstm_backward(m, act, c, tanh_c, grad_h, grad_c)
+    def prepare(m, saved, sizes):
+        """Each step's ``_lstm_factors``; on arrays computed for all steps at once (a few large
+        elementwise ops instead of many small ones on column slices), then cut into the steps' rows."""
+        if not m.is_array:
+            return [_lstm_factors(m, *values) for values in saved]
+        factors = _lstm_factors(m, *[m.cat0([values[i] for values in saved]) for i in range(3)])
+        prepared, row = [], 0
+        for size in sizes:
+            prepared.append(tuple([a[row:row + size] for a in factors]))
+            row += size
+        return prepared
+
+    @staticmethod
+    def backward(m, factors, h, grad_h, grad_c):
+        grad_gates, grad_c = _lstm_backward(m, factors, grad_h, grad_c)
         return grad_gates, grad_gates, None, grad_c
 
 
-class GRUStep:
+class GRUStep(_Step):
     """``h = (1 - z) n + z h_prev``; ``b_hh`` stays per step (``b_hn`` is scaled by ``r``)."""
 
     has_cell_state = False
@@ -78,7 +99,7 @@ class GRUStep:
         return grad_xg, grad_hg, grad_h, None
 
 
-class ElmanStep:
+class ElmanStep(_Step):
     """``h = tanh(xg + hg)`` or ``relu(xg + hg)``."""
 
     has_cell_state = False
@@ -179,10 +200,12 @@ def _run_backward(m, cell, schedule: _Schedule, steps, w_hh, w_hr, grad_out, gra
     grad_xg, grad_hg, h_in = [None] * count, [None] * count, [None] * count
     grad_projected, unprojected = ([None] * count, [None] * count) if w_hr is not None else (None, None)
     started = []  # reverse direction: gradients of the rows of h0 that joined after the first step
+    prepared = cell.prepare(m, [step[1] for step in steps], [sizes[t] for t in order])
     for k in range(count - 1, -1, -1):
         t = order[k]
         size, row = sizes[t], offsets[t]
-        h, saved, h_unprojected = steps[k]
+        h, _, h_unprojected = steps[k]
+        saved = prepared[k]
         grad = grad_out[row:row + size] + dh
         if w_hr is not None:
             grad_projected[t], unprojected[t] = grad, h_unprojected
@@ -258,15 +281,20 @@ class RecurrentSequence(Op):
             steps = _run_forward(m, cell, schedule, xg, h0, c0, w_hh, b_hh, w_hr)[3]
             pieces = _run_backward(m, cell, schedule, steps, w_hh, w_hr, grad_out, grad_h_n, grad_c_n)
             return _gradients(m, cell, ctx.needs_input_grad, x, w_ih, pieces) + (None, None, None)
+        return _fn.wrap_gradients(RecurrentSequence.backward_arrays(
+            ctx, grad_out.array, grad_h_n.array, None if grad_c_n is None else grad_c_n.array))
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out, grad_h_n, grad_c_n=None):
+        """``backward`` on raw arrays (plain ``loss.backward()``): BPTT over the saved steps."""
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = ctx.saved_arrays  # also checks in-place changes
-        g = grad_out.array
-        m = _array_math(g)
-        pieces = _run_backward(m, cell, schedule, ctx.steps, w_hh, w_hr, g, grad_h_n.array,
-                               None if grad_c_n is None else grad_c_n.array)
-        grads = list(_gradients(m, cell, ctx.needs_input_grad, x, w_ih, pieces))
+        m = _array_math(grad_out)
+        cell = ctx.cell
+        pieces = _run_backward(m, cell, ctx.schedule, ctx.steps, w_hh, w_hr, grad_out, grad_h_n, grad_c_n)
+        grads = _gradients(m, cell, ctx.needs_input_grad, x, w_ih, pieces)
         if grads[6] is not None and grads[6] is grads[5]:  # folded biases: each leaf gets its own array
-            grads[6] = grads[6].copy()
-        return tuple(None if a is None else _fn._wrap(a, False, None, 0) for a in grads) + (None, None, None)
+            grads = grads[:6] + (grads[6].copy(),) + grads[7:]
+        return grads + (None, None, None)
 
 
 def recurrent_sequence(mode: str, x, h0, c0, weights: tuple, batch_sizes: tuple, reverse: bool):

@@ -30,7 +30,9 @@ lab: install
 	$(BIN)/python -m pip install -q jupyterlab
 	$(BIN)/jupyter lab tutorials/ $(LAB_ARGS)
 
+# mygrad (a NumPy autograd) joins PyTorch in benchmarks/ops.py's table; chainer and tinygrad when installed.
 bench: install
+	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/ops.py
 
 clean:

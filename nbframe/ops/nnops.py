@@ -563,18 +563,24 @@ class NormAffine(Op):
         ctx.spec, ctx.eps = spec, eps
         out = _affine(m, xhat, w, b, spec)
         ctx.mark_non_differentiable(mean, var)
+        ctx.set_materialize_grads(False)  # mean and var never get a gradient: no zeros made for them
         return out, mean, var
 
     @staticmethod
     def backward(ctx, grad, _grad_mean=None, _grad_var=None):
-        x, w, xhat, rstd = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        if _graph_mode():
-            xhat, _, _, rstd = _normalize(TENSOR_MATH, x, ctx.spec, ctx.eps)
-            return _norm_backward(TENSOR_MATH, grad, w, xhat, rstd, ctx.spec, need) + (None, None)
-        g = grad.array
-        grads = _norm_backward(array_math(g), g, raw(w), xhat.array, rstd.array, ctx.spec, need)
-        return tuple(None if v is None else _grad_result(v, g) for v in grads) + (None, None)
+        if not _graph_mode():
+            return wrap_gradients(NormAffine.backward_arrays(ctx, grad.array))
+        x, w, _, _ = ctx.saved_tensors
+        xhat, _, _, rstd = _normalize(TENSOR_MATH, x, ctx.spec, ctx.eps)
+        return _norm_backward(TENSOR_MATH, grad, w, xhat, rstd, ctx.spec, ctx.needs_input_grad) + (None, None)
+
+    @staticmethod
+    def backward_arrays(ctx, grad, _grad_mean=None, _grad_var=None):
+        """``backward`` on raw arrays, with the saved ``xhat`` and ``1/std`` (several outputs: the
+        array engine passes one gradient per output; only ``out``'s can be other than None)."""
+        _, w, xhat, rstd = ctx.saved_arrays
+        grads = _norm_backward(array_math(grad), grad, w, xhat, rstd, ctx.spec, ctx.needs_input_grad)
+        return tuple([None if v is None else cast_like(v, grad) for v in grads]) + (None, None)
 
 
 def _normalize(m, x, spec, eps):

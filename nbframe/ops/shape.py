@@ -276,6 +276,11 @@ class Split(Op):
     def backward(ctx, *grads):
         return (Cat.apply(ctx.dim, *grads), None, None)
 
+    @staticmethod
+    def backward_arrays(ctx, *grads):
+        """The pieces' gradients (zeros for those no gradient reached) joined: Cat's forward."""
+        return Cat.forward(Cat(), ctx.dim, *grads), None, None
+
 
 class Unbind(Op):
     """Every slice along ``dim`` with ``dim`` removed (views); the backward stacks their gradients."""
@@ -291,6 +296,11 @@ class Unbind(Op):
     @staticmethod
     def backward(ctx, *grads):
         return Stack.apply(ctx.dim, *grads), None
+
+    @staticmethod
+    def backward_arrays(ctx, *grads):
+        """The slices' gradients (zeros for those no gradient reached) stacked: Stack's forward."""
+        return Stack.forward(Stack(), ctx.dim, *grads), None
 
 
 # --------------------------------------------------------------------------- joining

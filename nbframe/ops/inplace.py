@@ -140,7 +140,8 @@ def apply_inplace(tensor, compute, op: str):
         _refuse_view_made_outside_the_graph(tensor, op)
     if base is not None:
         # The base's new history: its old one outside the view, the op's result inside it.
-        base_result = CopySlices.apply(base, result, _positions(base.array, target))
+        positions = _positions(base.array, target)
+        base_result = CopySlices.apply(base, result, positions)
     target[...] = out
     tensor._version[0] += 1
     if base is not None:
@@ -151,6 +152,7 @@ def apply_inplace(tensor, compute, op: str):
         base.requires_grad = True
         if type(tensor) is _Tensor:
             _make_view(tensor)  # (made when its base was a leaf that required grad)
+        tensor._positions = (base.array, target, positions)  # for that (see _positions_in_base)
     elif node is not None:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
@@ -519,26 +521,36 @@ def _positions(base, view):
             "changing in place a view whose elements don't line up with its base's (a dtype view?) "
             "is not supported; clone() the view first"
         )
+    reach = [(n - 1) * s for n, s in zip(view.shape, view.strides)]
+    lowest = offset_view + sum(r for r in reach if r < 0)
+    highest = offset_view + sum(r for r in reach if r > 0)
+    if view.size and not 0 <= lowest <= highest < span:
+        raise _outside_the_base()
     if base.flags.c_contiguous:
         # Memory order is flat order: an element's index is its distance from the start.
         positions = xp.full(view.shape, offset_view // item, dtype=xp.int64)
         for dim, (n, stride) in enumerate(zip(view.shape, view.strides)):
             steps = xp.arange(n, dtype=xp.int64) * (stride // item)
             positions += steps.reshape((1,) * dim + (n,) + (1,) * (view.ndim - dim - 1))
-    else:
-        # Lay arange(base.size) over the base's memory, then read it through the view's strides.
-        strided = xp.lib.stride_tricks.as_strided
-        marker = xp.full(span // item, -1, dtype=xp.int64)
+        return positions
+    # Lay arange(base.size) over the base's memory, then read it through the view's strides (-1: a byte
+    # between the base's elements).
+    strided = xp.lib.stride_tricks.as_strided
+    marker = xp.full(span // item, -1, dtype=xp.int64)
 
-        def over(offset, array):
-            strides = tuple(s // item * marker.itemsize for s in array.strides)
-            return strided(marker[offset // item:], shape=array.shape, strides=strides)
+    def over(offset, array):
+        strides = tuple(s // item * marker.itemsize for s in array.strides)
+        return strided(marker[offset // item:], shape=array.shape, strides=strides)
 
-        over(offset_base, base)[...] = xp.arange(base.size, dtype=xp.int64).reshape(base.shape)
-        positions = over(offset_view, view).copy()
-    if positions.size and not (0 <= int(positions.min()) and int(positions.max()) < base.size):
-        raise NotImplementedError("changing in place a view that reaches outside its base is not supported")
+    over(offset_base, base)[...] = xp.arange(base.size, dtype=xp.int64).reshape(base.shape)
+    positions = over(offset_view, view).copy()
+    if positions.size and int(positions.min()) < 0:
+        raise _outside_the_base()
     return positions
+
+
+def _outside_the_base() -> NotImplementedError:
+    return NotImplementedError("changing in place a view that reaches outside its base is not supported")
 
 
 class CopySlices(Op):

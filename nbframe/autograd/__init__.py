@@ -110,7 +110,7 @@ def backward(
         and not create_graph
         and not _function._OBSERVERS
         and not _anomaly_enabled[0]
-        and type(tensors) is _function._Tensor
+        and (type(tensors) is _function._Tensor or isinstance(tensors, _function._Tensor))  # a view too
         and tensors.grad_fn is not None
     ):
         # The everyday loss.backward(): gradients flow as arrays (see engine.run_backward_arrays).

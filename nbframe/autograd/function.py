@@ -262,13 +262,13 @@ class Node:
         results = tuple(results)
         if not any(result.grad_fn is not None for result in results):
             _forget_uses(edges)  # no gradient will ever come through this call
-        if version is not None:  # views (unbind, split): their base, for in-place changes of them
-            for result in results:
-                if result.grad_fn is not None:
-                    _note_view(self, args[0], result)
         self._n_outputs = len(outputs)
         self._plain = False
         self._outputs_meta = tuple((out.shape, out.dtype, get_array_module(out)) for out in outputs)
+        if version is not None:  # views (unbind, split): their base, for in-place changes of them
+            for result in results:  # (after _outputs_meta: note_view tells a multi-output node by it)
+                if result.grad_fn is not None:
+                    _note_view(self, args[0], result)
         if self._to_save is not None:
             self._saved = self._resolve_saved(args, raw, outputs, results)
             self._to_save = None

@@ -357,14 +357,30 @@ class Div(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.rounding_mode is not None or not _grad_state.enabled and not _function._OBSERVERS:
+            # A rounded quotient is a step function: zero gradient almost everywhere, as in PyTorch.
+            return wrap_gradients(Div.backward_arrays(ctx, grad.array))
         a, b = ctx.saved_tensors
-        if ctx.rounding_mode is not None:
-            # A step function: zero gradient almost everywhere, as in PyTorch.
-            return (_zeros_like(a) if ctx.needs_input_grad[0] else None,
-                    _zeros_like(b) if ctx.needs_input_grad[1] else None, None)
         sa, sb = ctx.shapes
         ga = sum_to(grad / b, sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        need = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        if ctx.rounding_mode is not None:
+            xp = get_array_module(grad)
+            return (xp.zeros(sa, grad.dtype) if need[0] else None,
+                    xp.zeros(sb, grad.dtype) if need[1] else None, None)
+        a, b = ctx.saved_arrays
+        ga = gb = None
+        with _quiet():  # x / 0 is a value, as in the Tensor path's Div
+            if need[0]:
+                ga = sum_to_array(grad / b, sa)
+            if need[1]:
+                gb = sum_to_array(-grad * a / (b * b), sb)
         return ga, gb, None
 
 

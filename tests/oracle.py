@@ -91,3 +91,14 @@ def check(fn, *arrays, rtol=1e-6, atol=1e-8, gradcheck=True, requires_grad=True)
 def check_forward(fn, *arrays, rtol=1e-6, atol=1e-8):
     """Forward only (integer and bool ops, non-differentiable results)."""
     check(fn, *arrays, rtol=rtol, atol=atol, gradcheck=False, requires_grad=False)
+
+
+def raises_like_torch(action):
+    """``action(m)`` raises the same RuntimeError in nbframe and torch (nbframe may add where, after it)."""
+    torch = torch_or_skip()
+    messages = []
+    for m in (nf, torch):
+        with pytest.raises(RuntimeError) as error:
+            action(m)
+        messages.append(str(error.value))
+    assert messages[0].startswith(messages[1].split("Traceback")[0].strip()), messages

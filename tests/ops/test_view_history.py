@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nbframe as nf
-from tests.oracle import torch_or_skip
+from tests.oracle import raises_like_torch, torch_or_skip
 
 H = [0.5, -1.5, 2.0]
 
@@ -159,17 +159,6 @@ def test_view_used_under_no_grad_after_its_base_changed_records_nothing():
     np.testing.assert_array_equal(doubled.numpy(), [-3.0, 0.0])
 
 
-def _raises_like_torch(action):
-    """``action(m)`` raises the same RuntimeError in nbframe and torch (nbframe may add where, after it)."""
-    torch = torch_or_skip()
-    messages = []
-    for m in (nf, torch):
-        with pytest.raises(RuntimeError) as error:
-            action(m)
-        messages.append(str(error.value))
-    assert messages[0].startswith(messages[1].split("Traceback")[0].strip()), messages
-
-
 def test_view_made_under_no_grad_whose_base_got_a_history_is_refused_as_in_torch():
     def action(m):
         buf = m.zeros(2, 3)
@@ -178,7 +167,7 @@ def test_view_made_under_no_grad_whose_base_got_a_history_is_refused_as_in_torch
         buf[0].copy_(m.tensor(H, requires_grad=True))
         column * 2
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_view_made_under_no_grad_of_a_leaf_changed_under_no_grad_is_refused_as_in_torch():
@@ -189,7 +178,7 @@ def test_view_made_under_no_grad_of_a_leaf_changed_under_no_grad_is_refused_as_i
             leaf.add_(1)
         row * 2
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_view_made_under_no_grad_is_used_under_no_grad_after_its_base_changed():
@@ -209,7 +198,7 @@ def test_output_of_unbind_outside_a_graph_whose_base_got_a_history_is_refused_as
         buf[0].copy_(m.tensor(H, requires_grad=True))
         rows[1] * 2
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 @pytest.mark.parametrize("split", ["unbind", "split"])
@@ -237,7 +226,7 @@ def test_view_of_a_buffer_made_a_leaf_that_requires_grad_is_refused_in_place_as_
         buf.requires_grad_()
         row.mul_(2)
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_view_of_a_view_of_a_leaf_that_requires_grad_is_refused_in_place_as_in_torch():
@@ -245,7 +234,7 @@ def test_view_of_a_view_of_a_leaf_that_requires_grad_is_refused_in_place_as_in_t
         leaf = m.zeros(2, 3, requires_grad=True)
         leaf[1][1:].add_(1)
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 # ------------------------------------------------------------------ _base and _is_view()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nbframe as nf
-from tests.oracle import torch_or_skip
+from tests.oracle import raises_like_torch, torch_or_skip
 
 H = [0.5, -1.0, 2.0]
 W = np.arange(6.0).reshape(2, 3) + 1
@@ -119,17 +119,6 @@ def test_view_changed_under_no_grad_needs_no_history():
     np.testing.assert_allclose(buf.numpy(), [[0.5, -1.0, 1.0], [0.0, 0.0, 0.0]])
 
 
-def _raises_like_torch(action):
-    """``action(m)`` raises the same RuntimeError in nbframe and torch (nbframe may add where, after it)."""
-    torch = torch_or_skip()
-    messages = []
-    for m in (nf, torch):
-        with pytest.raises(RuntimeError) as error:
-            action(m)
-        messages.append(str(error.value))
-    assert messages[0].startswith(messages[1].split("Traceback")[0].strip()), messages
-
-
 def test_view_made_under_no_grad_and_changed_by_an_op_that_records_is_refused_as_in_torch():
     def action(m):
         h = m.tensor(H, requires_grad=True)
@@ -138,7 +127,7 @@ def test_view_made_under_no_grad_and_changed_by_an_op_that_records_is_refused_as
             row = buf[0]
         row[1:].copy_(h[1:])  # a view of that view is one too
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_view_made_under_no_grad_of_a_tensor_that_requires_grad_is_refused_as_in_torch():
@@ -148,7 +137,7 @@ def test_view_made_under_no_grad_of_a_tensor_that_requires_grad_is_refused_as_in
             view = y[0:2]
         view.mul_(2)
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_one_of_several_views_made_outside_a_graph_is_refused_as_in_torch():
@@ -156,7 +145,7 @@ def test_one_of_several_views_made_outside_a_graph_is_refused_as_in_torch():
         buf = m.zeros(2, 3)
         buf.unbind(0)[1].copy_(m.tensor(H, requires_grad=True))
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_view_of_a_buffer_that_was_made_a_leaf_requiring_grad_is_refused_as_in_torch():
@@ -166,7 +155,7 @@ def test_view_of_a_buffer_that_was_made_a_leaf_requiring_grad_is_refused_as_in_t
         buf.requires_grad_()
         row.copy_(m.tensor(H, requires_grad=True))
 
-    _raises_like_torch(action)
+    raises_like_torch(action)
 
 
 def test_views_made_and_dropped_leave_nothing_on_their_base():

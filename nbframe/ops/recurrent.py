@@ -113,6 +113,7 @@ class _TensorMath:
 _TENSOR_MATH = _TensorMath()
 _ARRAY_MATH: dict = {}
 _LSTM_SCALES: dict = {}
+_SPREAD_ROWS = 256  # up to this batch size, a time step's LSTM scales are whole matrices (_lstm_scale)
 
 
 def _array_math(array) -> _ArrayMath:
@@ -128,16 +129,22 @@ def _wrap_all(*arrays):
 
 
 # --------------------------------------------------------------------------- LSTM
-def _lstm_scale(a, hidden: int):
+def _lstm_scale(a, hidden: int, rows: int = 0):
     """``(s, 1 - s, s * s)`` with ``s`` such that ``s tanh(s x) + 1 - s`` is ``sigmoid`` on i, f, o
-    (``s = 1/2``) and ``tanh`` on g (``s = 1``); cached per array module, dtype and size."""
-    raw = getattr(a, "array", a)
-    key = (get_array_module(raw), raw.dtype, hidden)
+    (``s = 1/2``) and ``tanh`` on g (``s = 1``); cached per kind of array, dtype, size and ``rows``.
+
+    With ``rows``, as ``(rows, 4 hidden)`` matrices: a vector broadcast along a few rows makes an
+    elementwise op about twice as slow as one on two arrays of one shape (a time step's gates).
+    """
+    key = (type(a), a.dtype, hidden, rows)
     scales = _LSTM_SCALES.get(key)
     if scales is None:
-        xp = key[0]
+        raw = getattr(a, "array", a)
+        xp = get_array_module(raw)
         s = xp.full(4 * hidden, 0.5, dtype=raw.dtype)
         s[2 * hidden:3 * hidden] = 1.0
+        if rows:
+            s = xp.ascontiguousarray(xp.broadcast_to(s, (rows, 4 * hidden)))
         scales = _LSTM_SCALES[key] = (s, 1 - s, s * s)
     return scales
 
@@ -146,7 +153,8 @@ def _lstm_activations(m, xg, hg, c):
     """``(act, c_new, tanh(c_new))``; ``act`` holds ``i, f, g, o`` side by side."""
     a = xg + hg
     hidden = c.shape[-1]
-    s, offset, _ = _lstm_scale(a, hidden)
+    shape = a.shape
+    s, offset, _ = _lstm_scale(a, hidden, shape[0] if len(shape) == 2 and shape[0] <= _SPREAD_ROWS else 0)
     act = m.tanh(a * s) * s + offset
     c_new = act[..., hidden:2 * hidden] * c + act[..., :hidden] * act[..., 2 * hidden:3 * hidden]
     return act, c_new, m.tanh(c_new)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .floating_point import silence_numpy_in_nbframe as _silence_numpy_in_nbframe
+
+_silence_numpy_in_nbframe()
+
 from . import dtypes as _dtypes
 from .dtypes import (
     bfloat16, bool_ as bool, double, float16, float32, float64, half, int8, int16, int32, int64,

@@ -59,6 +59,16 @@ class _ArrayMath:
         """``x`` as a C-contiguous array: later elementwise ops on it run as one flat loop."""
         return self.xp.ascontiguousarray(x)
 
+    # In place on a temporary the formula just made (``a``): one large array less to allocate, whose
+    # fresh pages can cost more than the arithmetic. The Tensor versions compute the same values anew.
+    def mul_(self, a, b):
+        """``a * b``, into ``a``."""
+        return self.xp.multiply(a, b, out=a)
+
+    def rsub_(self, a, b):
+        """``b - a``, into ``a``."""
+        return self.xp.subtract(b, a, out=a)
+
     @staticmethod
     def positive(x):
         """``1`` where ``x > 0``, else ``0``, in ``x``'s dtype (relu's derivative, a constant)."""
@@ -104,6 +114,14 @@ class _TensorMath:
     @staticmethod
     def dense(x):
         return x
+
+    @staticmethod
+    def mul_(a, b):
+        return a * b
+
+    @staticmethod
+    def rsub_(a, b):
+        return b - a
 
     @staticmethod
     def positive(x):
@@ -173,8 +191,9 @@ def _lstm_factors(m, act, c, tanh_c):
     hidden = c.shape[-1]
     _, offset, s2 = _lstm_scale(act, hidden)
     centred = act - offset
-    q = m.cat([act[..., 2 * hidden:3 * hidden], c, act[..., :hidden], tanh_c]) * (s2 - centred * centred)
-    p = act[..., 3 * hidden:] * (1 - tanh_c * tanh_c)
+    derivative = m.rsub_(m.mul_(centred, centred), s2)
+    q = m.mul_(m.cat([act[..., 2 * hidden:3 * hidden], c, act[..., :hidden], tanh_c]), derivative)
+    p = m.mul_(m.rsub_(tanh_c * tanh_c, 1), act[..., 3 * hidden:])
     return p, q, m.dense(act[..., hidden:2 * hidden])
 
 

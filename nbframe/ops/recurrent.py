@@ -167,12 +167,17 @@ def _lstm_scale(a, hidden: int, rows: int = 0):
     return scales
 
 
+def _spread_rows(a) -> int:
+    """``_lstm_scale``'s ``rows`` for gates ``a``: its rows if a time step's (2-D, up to _SPREAD_ROWS)."""
+    shape = a.shape
+    return shape[0] if len(shape) == 2 and shape[0] <= _SPREAD_ROWS else 0
+
+
 def _lstm_activations(m, xg, hg, c):
     """``(act, c_new, tanh(c_new))``; ``act`` holds ``i, f, g, o`` side by side."""
     a = xg + hg
     hidden = c.shape[-1]
-    shape = a.shape
-    s, offset, _ = _lstm_scale(a, hidden, shape[0] if len(shape) == 2 and shape[0] <= _SPREAD_ROWS else 0)
+    s, offset, _ = _lstm_scale(a, hidden, _spread_rows(a))
     act = m.tanh(a * s) * s + offset
     c_new = act[..., hidden:2 * hidden] * c + act[..., :hidden] * act[..., 2 * hidden:3 * hidden]
     return act, c_new, m.tanh(c_new)
@@ -183,13 +188,12 @@ def _lstm_factors(m, act, c, tanh_c):
 
     ``grad_c += grad_h * p`` (``p = o (1 - tanh(c)^2)``); the gates' gradient is
     ``[grad_c, grad_c, grad_c, grad_h] * q`` (``q = [g, c_prev, i, tanh(c)]`` times each gate's
-    derivative); ``grad_c * f`` goes to the previous cell state. Elementwise in the step's values,
-    so the sequence op computes them for all steps at once, before its loop. Each gate's derivative
+    derivative); ``grad_c * f`` goes to the previous cell state. Each gate's derivative
     comes from its value ``y`` in one expression for all four: ``s^2 - (y - 1 + s)^2`` is
     ``y (1 - y)`` where ``s = 1/2`` (sigmoid) and ``1 - y^2`` where ``s = 1``.
     """
     hidden = c.shape[-1]
-    _, offset, s2 = _lstm_scale(act, hidden)
+    _, offset, s2 = _lstm_scale(act, hidden, _spread_rows(act))
     centred = act - offset
     derivative = m.rsub_(m.mul_(centred, centred), s2)
     q = m.mul_(m.cat([act[..., 2 * hidden:3 * hidden], c, act[..., :hidden], tanh_c]), derivative)

@@ -41,17 +41,9 @@ TENSOR_METHODS: dict = {}
 
 # --------------------------------------------------------------------------- one time step of each kind
 # ``forward(m, xg, hg, h, c)`` -> ``(h_new, c_new, saved)`` from the step's two projections and state;
-# ``prepare(m, saved, sizes)``: the steps' saved values (in the order run, ``sizes`` rows each) as
-# backward takes them; ``backward(m, prepared, h, grad_h, grad_c)`` -> ``(grad of xg, grad of hg, grad
-# of h besides through hg, grad of c)``. ``fold_hidden_bias``: ``b_hh`` may be added once to the input
-# projection.
-class _Step:
-    @staticmethod
-    def prepare(m, saved, sizes):
-        return saved
-
-
-class LSTMStep(_Step):
+# ``backward(m, saved, h, grad_h, grad_c)`` -> ``(grad of xg, grad of hg, grad of h besides through hg,
+# grad of c)``. ``fold_hidden_bias``: ``b_hh`` may be added once to the input projection.
+class LSTMStep:
     """``h = o tanh(c)``, ``c = f c_prev + i g``; both biases add to the input projection."""
 
     has_cell_state = True
@@ -63,25 +55,12 @@ class LSTMStep(_Step):
         return act[..., 3 * c.shape[-1]:] * tanh_c, c_new, (act, c, tanh_c)
 
     @staticmethod
-    def prepare(m, saved, sizes):
-        """Each step's ``_lstm_factors``; on arrays computed for all steps at once (a few large
-        elementwise ops instead of many small ones on column slices), then cut into the steps' rows."""
-        if not m.is_array:
-            return [_lstm_factors(m, *values) for values in saved]
-        factors = _lstm_factors(m, *[m.cat0([values[i] for values in saved]) for i in range(3)])
-        prepared, row = [], 0
-        for size in sizes:
-            prepared.append(tuple([a[row:row + size] for a in factors]))
-            row += size
-        return prepared
-
-    @staticmethod
-    def backward(m, factors, h, grad_h, grad_c):
-        grad_gates, grad_c = _lstm_backward(m, factors, grad_h, grad_c)
+    def backward(m, saved, h, grad_h, grad_c):
+        grad_gates, grad_c = _lstm_backward(m, _lstm_factors(m, *saved), grad_h, grad_c)
         return grad_gates, grad_gates, None, grad_c
 
 
-class GRUStep(_Step):
+class GRUStep:
     """``h = (1 - z) n + z h_prev``; ``b_hh`` stays per step (``b_hn`` is scaled by ``r``)."""
 
     has_cell_state = False
@@ -99,7 +78,7 @@ class GRUStep(_Step):
         return grad_xg, grad_hg, grad_h, None
 
 
-class ElmanStep(_Step):
+class ElmanStep:
     """``h = tanh(xg + hg)`` or ``relu(xg + hg)``."""
 
     has_cell_state = False
@@ -200,12 +179,10 @@ def _run_backward(m, cell, schedule: _Schedule, steps, w_hh, w_hr, grad_out, gra
     grad_xg, grad_hg, h_in = [None] * count, [None] * count, [None] * count
     grad_projected, unprojected = ([None] * count, [None] * count) if w_hr is not None else (None, None)
     started = []  # reverse direction: gradients of the rows of h0 that joined after the first step
-    prepared = cell.prepare(m, [step[1] for step in steps], [sizes[t] for t in order])
     for k in range(count - 1, -1, -1):
         t = order[k]
         size, row = sizes[t], offsets[t]
-        h, _, h_unprojected = steps[k]
-        saved = prepared[k]
+        h, saved, h_unprojected = steps[k]
         grad = grad_out[row:row + size] + dh
         if w_hr is not None:
             grad_projected[t], unprojected[t] = grad, h_unprojected

@@ -508,6 +508,8 @@ class Remainder(Op):
         ga = sum_to(grad, sa) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
+            if isinstance(a, (int, float)) and cls is Remainder:  # number % tensor: PyTorch has no derivative
+                raise RuntimeError("derivative for aten::remainder is not implemented")
             # d/db (a - b * q) = -q, where the quotient q is a step function of (a, b).
             av, bv = getattr(a, "array", a), getattr(b, "array", b)
             xp = get_array_module(av if hasattr(av, "dtype") else bv)
@@ -539,7 +541,7 @@ class FloorDivide(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 class Lerp(Op):

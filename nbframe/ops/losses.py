@@ -11,6 +11,7 @@ import math
 
 from ..autograd import function as _fn
 from ..autograd.function import Op, wrap_gradients
+from ..autograd.grad_mode import _state as _grad_state
 from ..backend import cuda as _cuda
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
@@ -435,6 +436,32 @@ def _array_or_none(t):
     return None if t is None else raw(t)
 
 
+def _refuse_gradient(function: str, **arguments) -> None:
+    """PyTorch's refusal, while recording, of an argument it treats as a constant (a loss's class weights)."""
+    if _grad_state.enabled:
+        for name, value in arguments.items():
+            if getattr(value, "requires_grad", False):
+                raise RuntimeError(
+                    f"The function '{function}' is not differentiable with respect to argument '{name}'. "
+                    "This input cannot have requires_grad True."
+                )
+
+
+def _nll_function(input) -> str:
+    """The name PyTorch's refusal gives the class loss: its 2-d kernel takes inputs with spatial dims."""
+    return "nll_loss2d_forward" if input.array.ndim > 2 else "nll_loss_forward"
+
+
+def _weighted_probabilities(input, target, weight, label_smoothing: float):
+    """Probability targets smoothed and scaled by the class weights, in Tensor ops: PyTorch differentiates
+    its cross entropy with respect to such weights (a composite of ops there too)."""
+    classes = input.array.shape[1] if input.array.ndim > 1 else input.array.shape[0]
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    view = (classes,) + (1,) * (input.array.ndim - 2) if input.array.ndim > 1 else (classes,)
+    return target * weight.reshape(view)
+
+
 def cross_entropy(
     input,
     target,
@@ -450,6 +477,12 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     _check_class_input(input, "cross_entropy")
+    if target.array.dtype.kind == "f":
+        if weight is not None and weight.requires_grad and _grad_state.enabled:
+            target = _weighted_probabilities(input, target, weight, label_smoothing)
+            weight, label_smoothing = None, 0.0
+    else:
+        _refuse_gradient(_nll_function(input), weight=weight)
     if _cuda.has_kernel_dtype(input.array) and target.array.dtype.kind in "iu":  # kernels/cross_entropy.cu
         from .fused import FusedCrossEntropy
 
@@ -478,6 +511,7 @@ def nll_loss(
             "nll_loss: expected class-index targets of an integer dtype (int64), got floating "
             f"{target.dtype}; for probability targets use cross_entropy"
         )
+    _refuse_gradient(_nll_function(input), weight=weight)
     return ClassLoss.apply(input, target, _array_or_none(weight), ignore_index, reduction, 0.0, False)
 
 
@@ -538,6 +572,11 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta})")
+    if weight is not None and weight.requires_grad and _grad_state.enabled:
+        # The weight needs a gradient: weigh the unreduced loss in Tensor ops, as PyTorch does.
+        unweighted = _pointwise(HuberLoss, "huber_loss", input, target, "none", None, float(delta), False)
+        weighted = unweighted * weight
+        return weighted if reduction == "none" else weighted.sum() if reduction == "sum" else weighted.mean()
     return _pointwise(HuberLoss, "huber_loss", input, target, reduction, weight, float(delta), False)
 
 
@@ -549,6 +588,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy: Using a target size ({list(target.shape)}) that is different to "
             f"the input size ({list(input.shape)}) is deprecated. Please ensure they have the same size."
         )
+    _refuse_gradient("binary_cross_entropy", weight=weight)
     x = input.array
     if x.size and (bool((x < 0).any()) or bool((x > 1).any())):
         raise RuntimeError(
@@ -568,6 +608,7 @@ def binary_cross_entropy_with_logits(
             f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be the same as "
             f"input size ({list(input.shape)})"
         )
+    _refuse_gradient("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     pw = None if pos_weight is None else raw(pos_weight).astype(input.array.dtype, copy=False)
     return _pointwise(
         BceWithLogitsLoss, "binary_cross_entropy_with_logits", input, target, reduction, weight, pw

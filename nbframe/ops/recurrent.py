@@ -8,13 +8,21 @@ projections ``xg = x W_ih^T + b_ih`` and ``hg = h W_hh^T + b_hh`` side by side,
 with the gates in PyTorch's order (LSTM ``i, f, g, o``; GRU ``r, z, n``).
 
 The formulas are written once against a small namespace ``m`` (``tanh``,
-``cat`` and, for the whole-sequence loop of ``recurrent_sequence``, ``cat0``,
-``matmul``, ``t``, ``relu``, ``positive``): on arrays for the forward and a
-plain backward (saved activations, no recomputation), on Tensors for a backward
-under ``create_graph=True``, which recomputes the activations from the saved
-inputs so that the gradient is itself differentiable. ``sigmoid(x)`` is computed as
-``tanh(x / 2) / 2 + 1/2``: stable for any ``x``, and one transcendental call
-covers all the gates of an LSTM.
+``cat``, ``dense``, ``mul_``, ``rsub_`` and, for the whole-sequence loop of
+``recurrent_sequence``, ``cat0``, ``matmul``, ``t``, ``relu``, ``positive``): on
+arrays for the forward and a plain backward (saved activations, no
+recomputation), on Tensors for a backward under ``create_graph=True``, which
+recomputes the activations from the saved inputs so that the gradient is itself
+differentiable. Both run the same operations in the same order, so they agree to
+the bit (``mul_``/``rsub_`` reuse a temporary on arrays, give a new Tensor on
+Tensors: the same values). ``sigmoid(x)`` is computed as ``tanh(x / 2) / 2 + 1/2``:
+stable for any ``x``, and one transcendental call covers all the gates of an LSTM.
+
+Speed notes, measured at LSTM(32, 64), batch 16: an elementwise op between a time
+step's ``(16, 256)`` gates and a ``(256,)`` vector takes about twice as long as one
+between two arrays of one shape, so the LSTM scales are kept as whole matrices per
+batch size; and temporaries of a few hundred kB (all steps at once) can cost more in
+fresh pages from malloc than their arithmetic saves, so the backward works per step.
 """
 
 from __future__ import annotations

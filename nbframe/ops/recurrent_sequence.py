@@ -5,7 +5,9 @@ time step (a slice, a ``linear``, a fused gate op, ...), which dominates at
 small sizes. This op runs the time loop on raw arrays instead: the input
 projection of every step as one GEMM up front, then per step one GEMM of the
 hidden state and the gate arithmetic of ``recurrent``. Its backward is
-backpropagation through time on arrays, ending with one GEMM per weight.
+backpropagation through time on arrays, ending with one GEMM per weight; a plain
+``loss.backward()`` calls it as ``backward_arrays`` with one gradient array per
+output (zeros for an output the loss does not use), no Tensor in between.
 
 The input is time-major rows, the rows of step ``t`` being the first
 ``batch_sizes[t]`` sequences of the batch (a packed sequence; padded input has

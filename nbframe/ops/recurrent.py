@@ -236,11 +236,16 @@ class LSTMCellGates(Op):
             factors = _lstm_factors(_TENSOR_MATH, act, c, tanh_c)
             grad_gates, grad_prev = _lstm_backward(_TENSOR_MATH, factors, grad_h, grad_c)
             return grad_gates, grad_gates, grad_prev
-        g = grad_h.array
-        m = _array_math(g)
-        factors = _lstm_factors(m, act.array, c.array, tanh_c.array)
-        grad_gates, grad_prev = _lstm_backward(m, factors, g, grad_c.array)
-        return _wrap_all(grad_gates, grad_gates, grad_prev)
+        return _wrap_all(*LSTMCellGates.backward_arrays(ctx, grad_h.array, grad_c.array))
+
+    @staticmethod
+    def backward_arrays(ctx, grad_h, grad_c):
+        """``backward`` on raw arrays (plain ``loss.backward()``: one gradient per output, zeros for an
+        output the loss does not use), from the saved activations."""
+        _, _, c, act, tanh_c = ctx.saved_arrays
+        m = _array_math(grad_h)
+        grad_gates, grad_prev = _lstm_backward(m, _lstm_factors(m, act, c, tanh_c), grad_h, grad_c)
+        return grad_gates, grad_gates, grad_prev
 
 
 # --------------------------------------------------------------------------- GRU
@@ -279,9 +284,13 @@ class GRUCellGates(Op):
         if _state.enabled:
             rz, n, _ = _gru_activations(_TENSOR_MATH, xg, hg, h)
             return _gru_backward(_TENSOR_MATH, rz, n, hg[..., 2 * hidden:], h, grad)
-        g = grad.array
-        return _wrap_all(*_gru_backward(_array_math(g), rz.array, n.array, hg.array[..., 2 * hidden:],
-                                        h.array, g))
+        return _wrap_all(*GRUCellGates.backward_arrays(ctx, grad.array))
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        """``backward`` on raw arrays, from the saved activations."""
+        _, hg, h, rz, n = ctx.saved_arrays
+        return _gru_backward(_array_math(grad), rz, n, hg[..., 2 * h.shape[-1]:], h, grad)
 
 
 # --------------------------------------------------------------------------- Elman RNN
@@ -301,16 +310,18 @@ class RNNCellGates(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _state.enabled:
+            return _wrap_all(*RNNCellGates.backward_arrays(ctx, grad.array))
         (h,) = ctx.saved_tensors
         if ctx.nonlinearity == "tanh":
-            if _state.enabled:
-                d = grad * (1 - h * h)
-                return d, d, None
-            d = grad.array * (1 - h.array * h.array)
-        elif _state.enabled:
-            d = grad * _fn._wrap((h.array > 0).astype(grad.array.dtype), False, None, 0)
-            return d, d, None
+            d = grad * (1 - h * h)
         else:
-            d = grad.array * (h.array > 0)
-        d = _fn._wrap(d, False, None, 0)
+            d = grad * _fn._wrap((h.array > 0).astype(grad.array.dtype), False, None, 0)
+        return d, d, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        """``backward`` on raw arrays, from the saved output."""
+        (h,) = ctx.saved_arrays
+        d = grad * (1 - h * h) if ctx.nonlinearity == "tanh" else grad * (h > 0)
         return d, d, None

@@ -2,8 +2,8 @@
 
 The array engine hands a node with several outputs (and no hooks) to its ``backward_arrays(ctx,
 *grads)``, with zeros for the outputs no gradient reached. For ``split``, ``unbind``, the norms
-(``NormAffine``) and the recurrent layers' whole-sequence op, with every output or only some of them
-in the loss: the gradients through the array engine and through the Tensor engine
+(``NormAffine``), the recurrent layers' whole-sequence op and their one-step cell ops, with every
+output or only some of them in the loss: the gradients through the array engine and through the Tensor engine
 (``backward(create_graph=True)`` runs every Tensor ``backward``) must be equal bit for bit in float32,
 the array engine must have called ``backward_arrays`` itself, and ``gradcheck`` must pass in float64.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import nbframe as nf
+from nbframe.ops.recurrent import GRUCellGates, LSTMCellGates, RNNCellGates
 from nbframe.ops.recurrent_sequence import recurrent_sequence
 
 F = nf.nn.functional
@@ -79,6 +80,14 @@ CASES = [
     ("gru_h_n_only_packed", *_sequence("GRU", (1,), batch_sizes=(3, 2, 2)), "RecurrentSequence"),
     ("rnn_tanh_output_only_reverse", *_sequence("RNN_TANH", (0,), reverse=True), "RecurrentSequence"),
     ("rnn_relu_all", *_sequence("RNN_RELU", (0, 1)), "RecurrentSequence"),
+    # the one-step cells of LSTMCell, GRUCell, RNNCell and of a layer watched step by step
+    ("lstm_cell_both", lambda xg, hg, c: LSTMCellGates.apply(xg, hg, c), [(3, 16), (3, 16), (3, 4)],
+     "LSTMCellGates"),
+    ("lstm_cell_c_only", lambda xg, hg, c: LSTMCellGates.apply(xg, hg, c)[1], [(3, 16), (3, 16), (3, 4)],
+     "LSTMCellGates"),
+    ("gru_cell", lambda xg, hg, h: GRUCellGates.apply(xg, hg, h), [(3, 12), (3, 12), (3, 4)], "GRUCellGates"),
+    ("rnn_cell_tanh", lambda xg, hg: RNNCellGates.apply(xg, hg, "tanh"), [(3, 4), (3, 4)], "RNNCellGates"),
+    ("rnn_cell_relu", lambda xg, hg: RNNCellGates.apply(xg, hg, "relu"), [(3, 4), (3, 4)], "RNNCellGates"),
 ]
 
 

@@ -155,6 +155,14 @@ def _type_name(array) -> str:
     return names.get(str(array.dtype), str(array.dtype))
 
 
+def _c_type_name(array) -> str:
+    """The C++ name PyTorch's dtype checks print (double, float, long int, ...)."""
+    names = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+             "bool": "bool"}
+    return names.get(str(array.dtype), str(array.dtype))
+
+
 def _promote_all(op: str, *operands):
     """PyTorch's promotion over any number of operands (Tensors' arrays or Python numbers; None skipped)."""
     present = [x for x in operands if x is not None]
@@ -551,6 +559,12 @@ class Lerp(Op):
 
     @staticmethod
     def forward(ctx, start, end, weight):
+        # PyTorch takes no mixed dtypes here (a 0-d weight excepted): say so rather than promote.
+        for name, value in (("end", end), ("weight", weight)):
+            if hasattr(value, "dtype") and value.dtype != start.dtype and (name == "end" or value.ndim):
+                raise RuntimeError(
+                    f"expected dtype {_c_type_name(start)} for `{name}` but got dtype {_c_type_name(value)}"
+                )
         start, end, weight = _promote_all("lerp", start, end, weight)
         ctx.save_for_backward(start, end, weight)
         ctx.shapes = (_shape(start), _shape(end), _shape(weight))
@@ -974,8 +988,14 @@ class Clamp(Op):
             inside = inside & (xv <= hv)
         need = ctx.needs_input_grad
         gx = sum_to(_times(grad, xp.asarray(inside).astype(dtype)), sx) if need[0] else None
-        g_low = sum_to(_times(grad, (xv < lv).astype(dtype)), s_low) if need[1] else None
-        g_high = sum_to(_times(grad, (xv > hv).astype(dtype)), s_high) if need[2] else None
+        g_low = g_high = None
+        # Crossed bounds (min > max) give max, so max takes the gradient there, as in PyTorch.
+        if need[1]:
+            below = xv < lv if hv is None else (xv < lv) & (lv < hv)
+            g_low = sum_to(_times(grad, xp.asarray(below).astype(dtype)), s_low)
+        if need[2]:
+            above = xv > hv if lv is None else (xv > hv) | (hv < lv)
+            g_high = sum_to(_times(grad, xp.asarray(above).astype(dtype)), s_high)
         return gx, g_low, g_high
 
 

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
+from .elementwise import _type_name
 from .promotion import fill_scalar
 from .shape import Expand, Reshape, _dim
 
@@ -275,6 +276,11 @@ def setitem(input, index, value) -> None:
 
 def index_put(input, indices, values, accumulate: bool = False):
     """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, adding at repeats)."""
+    if hasattr(values, "array") and values.array.dtype != input.array.dtype:  # (setitem casts; this does not)
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{_type_name(input.array)} for the destination and {_type_name(values.array)} for the source."
+        )
     idx, _ = _convert_index(tuple(indices))
     return IndexPut.apply(input, _value_for(input, values), idx, accumulate)
 

@@ -31,8 +31,8 @@ _RNG = np.random.default_rng(0)
 class G:
     """A float input: a tensor that requires grad in some subsets, a plain one in the others."""
 
-    def __init__(self, array):
-        self.array = np.asarray(array, dtype=np.float64)
+    def __init__(self, array, dtype: str = "float64"):
+        self.array = np.asarray(array, dtype=dtype)
 
 
 class C:
@@ -47,6 +47,11 @@ def g(*shape, low=None, high=None) -> G:
     if low is None:
         return G(_RNG.standard_normal(shape))
     return G(_RNG.uniform(low, high, shape))
+
+
+def g32(*shape) -> G:
+    """A float32 input, for ops that mix it with float64 ones (each gradient keeps its input's dtype)."""
+    return G(_RNG.standard_normal(shape), "float32")
 
 
 def idx(*values) -> C:
@@ -368,6 +373,34 @@ CASES += [
     ("maximum_into_view", lambda m, a, b: _into_view(a, m.maximum(a, b)), [g(2, 3), g(3)]),
 ]
 
+# Inputs of two float dtypes: the result is float64, and each gradient comes back in its input's dtype.
+CASES += [
+    ("add_float32", lambda m, a, b: a + b, [g32(2, 3), g(3)]),
+    ("sub_float32", lambda m, a, b: m.sub(a, b, alpha=2), [g(2, 3), g32(3)]),
+    ("mul_float32", lambda m, a, b: a * b, [g32(2, 3), g(3)]),
+    ("div_float32", lambda m, a, b: a / b, [g(2, 3), G(_RNG.uniform(0.5, 2, 3), "float32")]),
+    ("pow_float32", lambda m, a, b: a**b, [G(_RNG.uniform(0.5, 2, (2, 3)), "float32"), g(3)]),
+    ("atan2_float32", lambda m, a, b: m.atan2(a, b), [g32(2, 3), g(3)]),
+    ("maximum_float32", lambda m, a, b: m.maximum(a, b), [g32(2, 3), g(3)]),
+    ("fmin_float32", lambda m, a, b: m.fmin(a, b), [g(2, 3), g32(3)]),
+    ("copysign_float32", lambda m, a, b: m.copysign(a, b), [g32(2, 3), g(3)]),
+    ("remainder_float32", lambda m, a, b: m.remainder(a, b), [g32(2, 3), G(_RNG.uniform(0.5, 2, 3))]),
+    ("where_float32", lambda m, c, a, b: m.where(c, a, b), [C([True, False, True]), g32(2, 3), g(3)]),
+    ("lerp_float32_weight", lambda m, a, b, w: m.lerp(a, b, w), [g(2, 3), g(3), g32(2, 3)]),
+    ("lerp_float32_end", lambda m, a, b, w: m.lerp(a, b, w), [g(2, 3), g32(3), g(2, 3)]),
+    ("lerp_float32_scalar_weight", lambda m, a, b, w: m.lerp(a, b, w), [g(2, 3), g(3), G(0.3, "float32")]),
+    ("clamp_crossed_bounds", lambda m, x, lo, hi: m.clamp(x, lo, hi),
+     [g(2, 3), G([0.5, -1, 0.2]), G([-0.5, 1, 0.2])]),
+    ("clamp_crossed_bounds_ties", lambda m, x, lo, hi: m.clamp(x, lo, hi),
+     [G([0.5, -1, 0.2, 0.3]), G([0.5, 0.5, 0.2, 0.3]), G([0.5, -1, 0.2, 0.1])]),
+    ("addcmul_float32", lambda m, a, b, c: m.addcmul(a, b, c), [g(2, 3), g32(3), g(2, 1)]),
+    ("clamp_float32_bounds", lambda m, x, lo, hi: m.clamp(x, lo, hi), [g(2, 3), g32(3), g32(3)]),
+    ("cat_float32", lambda m, a, b: m.cat([a, b]), [g32(1, 3), g(2, 3)]),
+    ("stack_float32", lambda m, a, b: m.stack([a, b]), [g(3), g32(3)]),
+    ("mse_loss_float32_target", lambda m, x, t: F(m).mse_loss(x, t), [g(2, 3), g32(2, 3)]),
+    ("index_put_float32_values", lambda m, x, i, v: m.index_put(x, (i,), v), [g(3, 2), idx(2, 0), g32(2, 2)]),
+]
+
 
 def _into_view(base, value):
     y = base * 1
@@ -414,7 +447,7 @@ def _inputs(m, inputs, subset):
     args, leaves = [], []
     for i, item in enumerate(inputs):
         if isinstance(item, G):
-            t = m.tensor(item.array, dtype=m.float64, requires_grad=i in subset)
+            t = m.tensor(item.array, requires_grad=i in subset)
             if i in subset:
                 leaves.append(t)
         elif isinstance(item, C):
@@ -463,14 +496,22 @@ def _run_nbframe(fn, inputs, subset, engine):
     return [_numpy(o) for o in outs], [_numpy(grad) for grad in grads]
 
 
-def _same_gradient(got, expected, shape, what):
+def _close(got, expected, what):
+    """Equal up to rounding: float64's, or float32's where either side is float32."""
+    loose = np.float32 in (np.asarray(got).dtype, np.asarray(expected).dtype)
+    np.testing.assert_allclose(got, expected, rtol=1e-5 if loose else 1e-7, atol=1e-6 if loose else 1e-10,
+                               err_msg=what)
+
+
+def _same_gradient(got, expected, leaf, what):
+    """``got`` is nbframe's gradient of ``leaf`` (a G input), ``expected`` PyTorch's; None counts as zeros."""
     if expected is None or got is None:
         other = got if expected is None else expected
         assert other is None or not np.any(other), f"{what}: none on one side, nonzero on the other"
         return
-    assert got.shape == shape, f"{what}: shape {got.shape}, the input's {shape}"
-    assert got.dtype == np.float64, f"{what}: dtype {got.dtype}"
-    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-10, err_msg=what)
+    assert got.shape == leaf.array.shape, f"{what}: shape {got.shape}, the input's {leaf.array.shape}"
+    assert got.dtype == leaf.array.dtype, f"{what}: dtype {got.dtype}, the input's {leaf.array.dtype}"
+    _close(got, expected, what)
 
 
 @pytest.mark.parametrize(("fn", "inputs", "subset"), list(_params()))
@@ -486,13 +527,12 @@ def test_gradients_of_every_subset_of_inputs_match_pytorch_in_both_engines(fn, i
     outs, grads = runs["arrays"]
     assert len(outs) == len(expected_outs)
     for got, expected in zip(outs, expected_outs):
-        assert got.shape == expected.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-10, err_msg="output")
-    shapes = [inputs[i].array.shape for i in sorted(subset)]
+        assert (got.shape, got.dtype) == (expected.shape, expected.dtype), "output's shape or dtype"
+        _close(got, expected, "output")
     for engine, (_, engine_grads) in runs.items():
         for k, (got, expected) in enumerate(zip(engine_grads, expected_grads)):
-            what = f"{engine} engine, gradient of input {sorted(subset)[k]}"
-            _same_gradient(got, expected, shapes[k], what)
+            i = sorted(subset)[k]
+            _same_gradient(got, expected, inputs[i], f"{engine} engine, gradient of input {i}")
     # The two engines agree bit for bit (without create_graph: the same arithmetic on the same arrays).
     for a, b in zip(grads, runs["tensors"][1]):
         if a is not None and b is not None:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import nbframe as nf
+from nbframe.autograd import engine
 from nbframe.autograd.function import Node
 
 F = nf.nn.functional
@@ -192,8 +193,8 @@ def test_gradcheck_in_float64(fn, specs, node):
 
 
 def test_array_backward_runs_for_every_node_of_the_benchmark_training_steps():
-    """MLP, LeNet and the LSTM classifier: only the LSTM's whole-sequence op (several outputs, which the
-    array engine never hands to ``backward_arrays``) still takes the Tensor path."""
+    """MLP, LeNet and the LSTM classifier: every node takes ``backward_arrays`` in plain backward (the
+    LSTM's whole-sequence op, with several outputs, as ``backward_arrays(ctx, *grads)``)."""
     layers = nf.nn
     models = {
         "mlp": (layers.Sequential(layers.Linear(8, 6), layers.ReLU(), layers.Linear(6, 3)), (4, 8)),
@@ -207,7 +208,7 @@ def test_array_backward_runs_for_every_node_of_the_benchmark_training_steps():
     lstm, fc = layers.LSTM(3, 4, batch_first=True), layers.Linear(4, 3)
     out, _ = lstm(nf.randn(4, 5, 3))
     loss = F.cross_entropy(fc(out[:, -1]), nf.tensor([0, 1, 2, 1]))
-    assert _nodes_without_backward_arrays(loss) == {"RecurrentSequence"}
+    assert _nodes_without_backward_arrays(loss) == set()
 
 
 def _nodes_without_backward_arrays(loss) -> set:
@@ -217,7 +218,7 @@ def _nodes_without_backward_arrays(loss) -> set:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if not (node._plain and node.backward_arrays is not None):
+        if node.backward_arrays is None or not (node._plain or engine._bare(node)):
             names.add(type(node).__name__)
         stack.extend(e[0] for e in node.next_edges or () if e is not None and isinstance(e[0], Node))
     return names

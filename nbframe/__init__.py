@@ -10,8 +10,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .floating_point import silence_numpy_in_nbframe as _silence_numpy_in_nbframe
+from .memory import keep_freed_memory as _keep_freed_memory
 
 _silence_numpy_in_nbframe()
+_keep_freed_memory()
 
 from . import dtypes as _dtypes
 from .dtypes import (

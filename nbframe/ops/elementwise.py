@@ -134,6 +134,22 @@ def _times(grad, factor):
     return Mul.apply(grad, factor if is_tensor or not hasattr(factor, "dtype") else _const(factor))
 
 
+def _in_dtype(operand, dtype):
+    """A saved operand in the result's dtype, for a backward in Tensor ops.
+
+    Forward computed with a promoted copy of a mixed-dtype operand; backward saves the input itself and
+    casts it here, so that a gradient of the gradient (create_graph) still reaches that input.
+    """
+    if hasattr(operand, "array") and operand.array.dtype != dtype.numpy:
+        return operand.to(dtype)
+    return operand
+
+
+def _array_in_dtype(operand, dtype):
+    """``_in_dtype`` for ``backward_arrays``: a saved array as forward's promoted copy was."""
+    return operand.astype(dtype) if hasattr(operand, "dtype") and operand.dtype != dtype else operand
+
+
 def _zeros_like(t):
     return _const(get_array_module(t.array).zeros_like(t.array))
 
@@ -282,6 +298,7 @@ class Sub(Op):
 class Mul(Op):
     label = "mul"
     _small_ctx = True  # see Node._small_ctx
+    mixed = False  # set on the node when forward promoted its operands (they are saved unpromoted)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -290,14 +307,16 @@ class Mul(Op):
             ctx.shapes = (a.shape, ())
             ctx._to_save = (None, b)
             return a * _number_array(b, a.dtype)
+        need = ctx.needs_input_grad
+        # Keep only what backward will read: b for a's gradient, a for b's (save_for_backward, inlined).
+        # The inputs themselves, not promoted copies: see _in_dtype.
+        ctx._to_save = (a if need[1] else None, b if need[0] else None)
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype is b.dtype:
             ctx.shapes = (a.shape, b.shape)  # as in Add.forward
         else:
             a, b = promote(a, b, "mul")
             ctx.shapes = _shapes(a, b)
-        need = ctx.needs_input_grad
-        # Keep only what backward will read: b for a's gradient, a for b's (save_for_backward, inlined).
-        ctx._to_save = (a if need[1] else None, b if need[0] else None)
+            ctx.mixed = True
         try:
             return a * b
         except ValueError as error:
@@ -321,6 +340,8 @@ class Mul(Op):
         need = ctx.needs_input_grad
         sa, sb = ctx.shapes
         a, b = ctx.saved_arrays
+        if ctx.mixed:
+            a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
         if type(b) in _PY_NUMBERS and type(grad) is _ndarray:
             ga = grad * _number_array(b, grad.dtype)
             return ga if ga.shape == sa else sum_to_array(ga, sa), None
@@ -338,16 +359,20 @@ class Mul(Op):
 
 class Div(Op):
     label = "div"
+    mixed = False  # as Mul's
 
     @staticmethod
     def forward(ctx, a, b, rounding_mode=None):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # unpromoted: see _in_dtype
+        inputs = a, b
         if rounding_mode is None:
             a, b = promote_to_float(a, b, "div")
         else:
             a, b = promote(a, b, "div")
             if _kind(a, b) in "iub":
                 _check_integer_divisor(b, "div")
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        if a is not inputs[0] or b is not inputs[1]:
+            ctx.mixed = True
         ctx.shapes = (_shape(a), _shape(b))
         ctx.rounding_mode = rounding_mode
         xp = get_array_module(a if hasattr(a, "dtype") else b)
@@ -368,7 +393,7 @@ class Div(Op):
         if ctx.rounding_mode is not None or not _grad_state.enabled and not _function._OBSERVERS:
             # A rounded quotient is a step function: zero gradient almost everywhere, as in PyTorch.
             return wrap_gradients(Div.backward_arrays(ctx, grad.array))
-        a, b = ctx.saved_tensors
+        a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
         sa, sb = ctx.shapes
         ga = sum_to(grad / b, sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
@@ -383,6 +408,8 @@ class Div(Op):
             return (xp.zeros(sa, grad.dtype) if need[0] else None,
                     xp.zeros(sb, grad.dtype) if need[1] else None, None)
         a, b = ctx.saved_arrays
+        if ctx.mixed:
+            a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
         ga = gb = None
         with _quiet():  # x / 0 is a value, as in the Tensor path's Div
             if need[0]:
@@ -419,6 +446,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        inputs = a, b
         a, b = promote(a, b, "pow")
         xp = get_array_module(a if hasattr(a, "dtype") else b)
         if _kind(a, b) == "b":
@@ -432,13 +460,14 @@ class Pow(Op):
                 if _kind(a, b) not in "iu":
                     raise
                 out = _integer_power(xp, a, b)
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+        ctx.save_for_backward(*inputs, out if ctx.needs_input_grad[1] else None)  # see _in_dtype
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
+        a, b = _in_dtype(a, grad.dtype), _in_dtype(b, grad.dtype)
         sa, sb = ctx.shapes
         ga = gb = None
         # PyTorch's masks: a zero exponent gives the base no gradient (not 0 * 0**-1 = nan), and a zero base
@@ -565,8 +594,8 @@ class Lerp(Op):
                 raise RuntimeError(
                     f"expected dtype {_c_type_name(start)} for `{name}` but got dtype {_c_type_name(value)}"
                 )
+        ctx.save_for_backward(start, end, weight)  # unpromoted: see _in_dtype
         start, end, weight = _promote_all("lerp", start, end, weight)
-        ctx.save_for_backward(start, end, weight)
         ctx.shapes = (_shape(start), _shape(end), _shape(weight))
         xp = get_array_module(start)
         try:
@@ -578,7 +607,7 @@ class Lerp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        start, end, weight = ctx.saved_tensors
+        start, end, weight = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
         s_start, s_end, s_weight = ctx.shapes
         need = ctx.needs_input_grad
         g_start = sum_to(grad * (1 - weight), s_start) if need[0] else None
@@ -594,8 +623,8 @@ class Addcmul(Op):
 
     @staticmethod
     def forward(ctx, x, t1, t2, value):
+        ctx.save_for_backward(t1, t2)  # unpromoted: see _in_dtype
         x, t1, t2 = _promote_all("addcmul", x, t1, t2)
-        ctx.save_for_backward(t1, t2)
         ctx.shapes, ctx.value = (_shape(x), _shape(t1), _shape(t2)), value
         try:
             return x + (t1 * t2) * value if value != 1 else x + t1 * t2
@@ -604,7 +633,7 @@ class Addcmul(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        t1, t2 = ctx.saved_tensors
+        t1, t2 = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
         sx, s1, s2 = ctx.shapes
         need = ctx.needs_input_grad
         scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
@@ -625,8 +654,8 @@ class Addcdiv(Op):
                 "Integer division with addcdiv is no longer supported; use "
                 "input + value * torch.true_divide(tensor1, tensor2) instead"
             )
+        ctx.save_for_backward(t1, t2)  # unpromoted: see _in_dtype
         x, t1, t2 = _promote_all("addcdiv", x, t1, t2)
-        ctx.save_for_backward(t1, t2)
         ctx.shapes, ctx.value = (_shape(x), _shape(t1), _shape(t2)), value
         try:
             with _quiet():
@@ -636,7 +665,7 @@ class Addcdiv(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        t1, t2 = ctx.saved_tensors
+        t1, t2 = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
         sx, s1, s2 = ctx.shapes
         need = ctx.needs_input_grad
         scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
@@ -753,15 +782,15 @@ class Atan2(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)  # unpromoted: see _in_dtype
         a, b = promote_to_float(a, b, "atan2")
-        ctx.save_for_backward(a, b)
         ctx.shapes = (_shape(a), _shape(b))
         xp = get_array_module(a if hasattr(a, "dtype") else b)
         return _binary(xp.arctan2, a, b, "atan2")
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
         sa, sb = ctx.shapes
         scaled = grad / (a * a + b * b)
         ga = sum_to(scaled * b, sa) if ctx.needs_input_grad[0] else None

@@ -8,7 +8,8 @@ what the other inputs' gradients need (``Div`` kept the divisor only when ``a`` 
   and, where PyTorch takes one, a Python number in place of a tensor;
 - through both engines: plain ``loss.backward()`` (the array engine) and ``nf.autograd.grad``
   (the Tensor engine, with and without ``create_graph``), which must agree bit for bit;
-- against PyTorch: the outputs and every gradient (or PyTorch's error, word for word).
+- against PyTorch: the outputs and every gradient (or PyTorch's error, word for word), and the
+  gradients of the gradients (``create_graph``: a saved operand must stay in the graph).
 """
 
 from __future__ import annotations
@@ -402,6 +403,52 @@ CASES += [
 ]
 
 
+def _module_call(m, module, weights: dict, *args):
+    """``module(*args)`` with ``weights`` (name -> tensor) in place of its parameters, flattened to a tuple.
+
+    PyTorch's ``functional_call``; in nbframe the tensors are put in the module's parameter table.
+    """
+    if m is torch:
+        out = torch.func.functional_call(module, weights, args)
+    else:
+        module._parameters.update(weights)
+        out = module(*args)
+    flat = []
+    for o in out if isinstance(out, tuple) else (out,):
+        flat.extend(o if isinstance(o, tuple) else (o,))
+    return tuple(flat)
+
+
+_RNN_WEIGHTS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+_CELL_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _recurrent(mode: str, gates: int, cell: bool = False):
+    """A case for ``nn.<mode>`` (2 inputs, 3 hidden) over 3 steps of a batch of 2: input, states, weights."""
+    names = _CELL_WEIGHTS if cell else _RNN_WEIGHTS
+    state = (2, 3) if cell else (1, 2, 3)
+    lstm = mode.startswith("LSTM")
+
+    def fn(m, x, h0, *rest):
+        module = getattr(m.nn, mode)(2, 3, dtype=m.float64)
+        hx = (h0, rest[0]) if lstm else h0
+        return _module_call(m, module, dict(zip(names, rest[1:] if lstm else rest)), x, hx)
+
+    weights = [g(gates * 3, 2), g(gates * 3, 3), g(gates * 3), g(gates * 3)]
+    states = [g(*state), g(*state)] if lstm else [g(*state)]
+    return (mode, fn, [g(*((2, 2) if cell else (3, 2, 2)))] + states + weights)
+
+
+# Recurrent layers and cells with any of their input, states and weights frozen.
+CASES += [
+    _recurrent("LSTM", 4),
+    _recurrent("GRU", 3),
+    _recurrent("RNN", 1),
+    _recurrent("LSTMCell", 4, cell=True),
+    _recurrent("GRUCell", 3, cell=True),
+    _recurrent("RNNCell", 1, cell=True),
+]
+
 def _into_view(base, value):
     y = base * 1
     y[0] = value[1]
@@ -431,15 +478,26 @@ KNOWN = {
 }
 
 
-def _params():
+def _params(known_failures: bool = True):
+    """One pytest param per case and subset (``known_failures``: KNOWN's subsets are strict xfails)."""
     for name, fn, inputs in CASES:
         floats = [i for i, item in enumerate(inputs) if isinstance(item, G)]
-        for size in range(1, len(floats) + 1):
-            for subset in itertools.combinations(floats, size):
-                reason, culprits = KNOWN.get(name, (None, set()))
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if culprits & set(subset) else []
-                label = "+".join(str(i) for i in subset)
-                yield pytest.param(fn, inputs, frozenset(subset), id=f"{name}[{label}]", marks=marks)
+        for subset in _subsets(floats):
+            reason, culprits = KNOWN.get(name, (None, set()))
+            failing = known_failures and culprits & set(subset)
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if failing else []
+            label = "+".join(str(i) for i in subset)
+            yield pytest.param(fn, inputs, frozenset(subset), id=f"{name}[{label}]", marks=marks)
+
+
+def _subsets(floats: list):
+    """Every non-empty subset of up to 4 inputs; of more (recurrent layers), each one alone, each one left
+    out, and all: what a frozen weight or a state without a gradient looks like, in 2n + 1 runs, not 2^n."""
+    if len(floats) <= 4:
+        return [c for size in range(1, len(floats) + 1) for c in itertools.combinations(floats, size)]
+    alone = [(i,) for i in floats]
+    left_out = [tuple(j for j in floats if j != i) for i in floats]
+    return alone + left_out + [tuple(floats)]
 
 
 def _inputs(m, inputs, subset):
@@ -496,22 +554,26 @@ def _run_nbframe(fn, inputs, subset, engine):
     return [_numpy(o) for o in outs], [_numpy(grad) for grad in grads]
 
 
-def _close(got, expected, what):
-    """Equal up to rounding: float64's, or float32's where either side is float32."""
-    loose = np.float32 in (np.asarray(got).dtype, np.asarray(expected).dtype)
+def _close(got, expected, what, loose=False):
+    """Equal up to rounding: float64's, or float32's (``loose``: a case with a float32 input)."""
     np.testing.assert_allclose(got, expected, rtol=1e-5 if loose else 1e-7, atol=1e-6 if loose else 1e-10,
                                err_msg=what)
 
 
-def _same_gradient(got, expected, leaf, what):
+def _loose(inputs) -> bool:
+    return any(isinstance(item, G) and item.array.dtype == np.float32 for item in inputs)
+
+
+def _same_gradient(got, expected, leaf, what, loose=False):
     """``got`` is nbframe's gradient of ``leaf`` (a G input), ``expected`` PyTorch's; None counts as zeros."""
     if expected is None or got is None:
         other = got if expected is None else expected
-        assert other is None or not np.any(other), f"{what}: none on one side, nonzero on the other"
+        if other is not None:
+            _close(other, np.zeros_like(other), f"{what}: none on one side, nonzero on the other", loose)
         return
     assert got.shape == leaf.array.shape, f"{what}: shape {got.shape}, the input's {leaf.array.shape}"
     assert got.dtype == leaf.array.dtype, f"{what}: dtype {got.dtype}, the input's {leaf.array.dtype}"
-    _close(got, expected, what)
+    _close(got, expected, what, loose)
 
 
 @pytest.mark.parametrize(("fn", "inputs", "subset"), list(_params()))
@@ -528,12 +590,46 @@ def test_gradients_of_every_subset_of_inputs_match_pytorch_in_both_engines(fn, i
     assert len(outs) == len(expected_outs)
     for got, expected in zip(outs, expected_outs):
         assert (got.shape, got.dtype) == (expected.shape, expected.dtype), "output's shape or dtype"
-        _close(got, expected, "output")
+        _close(got, expected, "output", _loose(inputs))
+    loose = _loose(inputs)
     for engine, (_, engine_grads) in runs.items():
         for k, (got, expected) in enumerate(zip(engine_grads, expected_grads)):
             i = sorted(subset)[k]
-            _same_gradient(got, expected, inputs[i], f"{engine} engine, gradient of input {i}")
+            _same_gradient(got, expected, inputs[i], f"{engine} engine, gradient of input {i}", loose)
     # The two engines agree bit for bit (without create_graph: the same arithmetic on the same arrays).
     for a, b in zip(grads, runs["tensors"][1]):
         if a is not None and b is not None:
             np.testing.assert_array_equal(a, b, err_msg="array engine vs Tensor engine")
+
+
+def _second_order(m, fn, inputs, subset):
+    """Gradients of (first gradients · fixed weights) with respect to the same inputs (None: zeros)."""
+    args, leaves = _inputs(m, inputs, subset)
+    _, loss = _loss(m, fn(m, *args))
+    if loss is None:
+        return [None] * len(leaves)
+    firsts = m.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)
+    total = None
+    for first in firsts:
+        if first is None or not first.requires_grad:  # a gradient that is constant in the inputs
+            continue
+        values = np.sin(np.arange(first.numel()) + 1.0).reshape(tuple(first.shape))
+        weights = m.tensor(values, dtype=first.dtype)
+        term = (first * weights).sum()
+        total = term if total is None else total + term
+    if total is None:
+        return [None] * len(leaves)
+    seconds = m.autograd.grad(total, leaves, allow_unused=True)
+    return [None if s is None or (m is torch and s._is_zerotensor()) else _numpy(s) for s in seconds]
+
+
+@pytest.mark.parametrize(("fn", "inputs", "subset"), list(_params(known_failures=False)))
+def test_second_order_gradients_of_every_subset_match_pytorch(fn, inputs, subset):
+    try:
+        expected = _second_order(torch, fn, inputs, subset)
+    except (RuntimeError, TypeError):
+        return  # PyTorch refuses (the first-order test checks the refusal) or has no double backward
+    got = _second_order(nf, fn, inputs, subset)
+    for k, (a, b) in enumerate(zip(got, expected)):
+        i = sorted(subset)[k]
+        _same_gradient(a, b, inputs[i], f"second-order gradient of input {i}", _loose(inputs))

@@ -142,11 +142,13 @@ def _in_dtype(operand, dtype):
     """
     if hasattr(operand, "array") and operand.array.dtype != dtype.numpy:
         return operand.to(dtype)
-    return operand
+    return operand.item() if isinstance(operand, np.generic) else operand  # as promote takes a NumPy scalar
 
 
 def _array_in_dtype(operand, dtype):
     """``_in_dtype`` for ``backward_arrays``: a saved array as forward's promoted copy was."""
+    if isinstance(operand, np.generic):
+        return operand.item()
     return operand.astype(dtype) if hasattr(operand, "dtype") and operand.dtype != dtype else operand
 
 

@@ -402,6 +402,55 @@ CASES += [
     ("index_put_float32_values", lambda m, x, i, v: m.index_put(x, (i,), v), [g(3, 2), idx(2, 0), g32(2, 2)]),
 ]
 
+# One tensor in two of an op's slots: both gradients reach the same leaf.
+CASES += [
+    ("mul_self", lambda m, a: a * a, [g(2, 3)]),
+    ("div_self", lambda m, a: a / a, [g(2, 3, low=0.5, high=2)]),
+    ("pow_self", lambda m, a: a**a, [g(2, 3, low=0.5, high=2)]),
+    ("atan2_self", lambda m, a: m.atan2(a, a), [g(2, 3)]),
+    ("maximum_self", lambda m, a: m.maximum(a, a), [g(2, 3)]),
+    ("fmin_self", lambda m, a: m.fmin(a, a), [g(2, 3)]),
+    ("where_self", lambda m, c, a: m.where(c, a, a * 2), [C([True, False, True]), g(2, 3)]),
+    ("lerp_self", lambda m, a, w: m.lerp(a, a * 2, w), [g(2, 3), g(3)]),
+    ("addcmul_self", lambda m, a: m.addcmul(a, a, a, value=0.5), [g(2, 3)]),
+    ("clamp_self_bounds", lambda m, a, b: m.clamp(a, b, b + 0.5), [g(2, 3), g(3)]),
+    ("matmul_self", lambda m, a: a @ a.t(), [g(2, 3)]),
+    ("einsum_self", lambda m, a: m.einsum("ij,ij->i", a, a), [g(2, 3)]),
+    ("linear_self", lambda m, a: F(m).linear(a, a, a[0]), [g(3, 3)]),
+    ("cat_self", lambda m, a: m.cat([a, a * 2, a]), [g(2, 3)]),
+    ("stack_self", lambda m, a: m.stack([a, a]), [g(2, 3)]),
+    ("index_add_self", lambda m, a, i: m.index_add(a, 0, i, a), [g(2, 3), idx(1, 0)]),
+    ("scatter_add_self", lambda m, a, i: m.scatter_add(a, 1, i, a), [g(2, 3), C([[0, 0, 1], [2, 2, 2]])]),
+    ("mse_loss_self_target", lambda m, a: F(m).mse_loss(a * 2, a), [g(2, 3)]),
+    ("cosine_similarity_self", lambda m, a: F(m).cosine_similarity(a, a * a), [g(2, 3)]),
+    ("scaled_dot_product_attention_self", lambda m, a: F(m).scaled_dot_product_attention(a, a, a),
+     [g(1, 3, 2)]),
+    ("scaled_dot_product_attention_bool_mask",
+     lambda m, q, k, v, mask: F(m).scaled_dot_product_attention(q, k, v, attn_mask=mask),
+     [g(1, 2, 3), g(1, 4, 3), g(1, 4, 2), C([[True, False, True, True], [False, True, True, False]])]),
+    ("scaled_dot_product_attention_causal",
+     lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v, is_causal=True),
+     [g(1, 3, 2), g(1, 3, 2), g(1, 3, 2)]),
+    ("conv2d_self", lambda m, a: F(m).conv2d(a.reshape(1, 1, 3, 3), a.reshape(1, 1, 3, 3)[:, :, :2, :2]),
+     [g(3, 3)]),
+]
+
+# NumPy scalars and bools where a Python number goes.
+CASES += [
+    ("mul_numpy_float", lambda m, a: a * np.float64(2.5), [g(2, 3)]),
+    ("add_numpy_float32", lambda m, a: a + np.float32(0.5), [g(2, 3)]),
+    ("div_numpy_int", lambda m, a: a / np.int64(3), [g(2, 3)]),
+    ("pow_numpy_int", lambda m, a: a ** np.int64(2), [g(2, 3)]),
+    ("rsub_numpy_float", lambda m, a: m.sub(a, np.float64(1.5), alpha=2), [g(2, 3)]),
+    ("mul_bool", lambda m, a: a * True, [g(2, 3)]),
+    ("mul_float32_numpy_float", lambda m, a, b: a * np.float64(2.5) * b, [g32(2, 3), g32(3)]),
+    ("div_float32_numpy_float", lambda m, a, b: np.float64(2.5) / a * b, [g32(2, 3), g32(3)]),
+    ("pow_float32_numpy_float", lambda m, a: a.abs() ** np.float64(1.5), [g32(2, 3)]),
+    ("lerp_float32_numpy_weight", lambda m, a, b: m.lerp(a, b, np.float64(0.25)), [g32(2, 3), g32(3)]),
+    ("where_numpy_float", lambda m, c, a: m.where(c, a, np.float64(0.5)), [C([True, False, True]), g(2, 3)]),
+    ("clamp_numpy_bounds", lambda m, a: m.clamp(a, np.float64(-0.5), np.float32(0.5)), [g(2, 3)]),
+]
+
 
 def _module_call(m, module, weights: dict, *args):
     """``module(*args)`` with ``weights`` (name -> tensor) in place of its parameters, flattened to a tuple.

@@ -178,6 +178,13 @@ CASES = [
     ("stack", lambda m, a, b: m.stack([a, b], dim=1), [g(2, 3), g(2, 3)]),
     ("hstack", lambda m, a, b: m.hstack([a, b]), [g(2, 3), g(2, 1)]),
     ("vstack", lambda m, a, b: m.vstack([a, b]), [g(3), g(2, 3)]),
+    ("meshgrid", lambda m, a, b: m.meshgrid(a, b, indexing="ij"), [g(2), g(3)]),
+    ("meshgrid_xy", lambda m, a, b: m.meshgrid(a, b, indexing="xy"), [g(2), g(3)]),
+    ("cartesian_prod", lambda m, a, b: m.cartesian_prod(a, b), [g(2), g(3)]),
+    ("expand_as", lambda m, a, b: a.expand_as(b) * b, [g(3), g(2, 3)]),
+    ("reshape_as", lambda m, a, b: a.reshape_as(b) + b, [g(6), g(2, 3)]),
+    ("view_as", lambda m, a, b: a.view_as(b), [g(6), g(2, 3)]),
+    ("repeat_interleave_tensor", lambda m, a, r: m.repeat_interleave(a, r, dim=0), [g(3, 2), idx(2, 0, 1)]),
     # --- gathering and scattering
     ("gather", lambda m, x, i: m.gather(x, 1, i), [g(2, 3), C([[0, 2], [1, 1]])]),
     ("scatter", lambda m, x, i, s: m.scatter(x, 1, i, s), [g(2, 3), C([[0, 2], [1, 0]]), g(2, 2)]),
@@ -496,6 +503,30 @@ CASES += [
     _recurrent("LSTMCell", 4, cell=True),
     _recurrent("GRUCell", 3, cell=True),
     _recurrent("RNNCell", 1, cell=True),
+]
+
+_LSTM = _recurrent("LSTM", 4)
+
+# Ops with several outputs, of which the loss uses only some (backward gets no gradient for the others).
+_SPD = G(np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]))
+CASES += [
+    ("var_mean_var", lambda m, a: m.var_mean(a, dim=1)[0], [g(2, 3)]),
+    ("var_mean_mean", lambda m, a: m.var_mean(a, dim=1)[1], [g(2, 3)]),
+    ("std_mean_std", lambda m, a: m.std_mean(a, dim=0)[0], [g(2, 3)]),
+    ("max_dim_values", lambda m, a: m.max(a, dim=1)[0], [g(2, 3)]),
+    ("sort_values", lambda m, a: m.sort(a, dim=1)[0][:, :2], [g(2, 3)]),
+    ("topk_values", lambda m, a: m.topk(a, 2)[0], [g(2, 3)]),
+    ("split_second", lambda m, a: m.split(a, 2, dim=1)[1], [g(2, 3)]),
+    ("chunk_first", lambda m, a, b: m.chunk(a * b, 3, dim=1)[0], [g(2, 3), g(3)]),
+    ("unbind_last", lambda m, a, b: m.unbind(a + b)[-1], [g(2, 3), g(3)]),
+    ("slogdet_logabsdet", lambda m, a: m.linalg.slogdet(a)[1], [_SPD]),
+    ("eigh_values", lambda m, a: m.linalg.eigh(a)[0], [_SPD]),
+    ("eigh_vectors_squared", lambda m, a: m.linalg.eigh(a)[1] ** 2, [_SPD]),
+    ("svd_values", lambda m, a: m.linalg.svd(a, full_matrices=False)[1], [g(3, 2)]),
+    ("qr_r", lambda m, a: m.linalg.qr(a)[1], [g(3, 2)]),
+    ("qr_q", lambda m, a: m.linalg.qr(a)[0], [g(3, 2)]),
+    ("lstm_last_state_only", lambda m, *args: _LSTM[1](m, *args)[1], _LSTM[2]),
+    ("lstm_cell_state_only", lambda m, *args: _LSTM[1](m, *args)[2], _LSTM[2]),
 ]
 
 def _into_view(base, value):

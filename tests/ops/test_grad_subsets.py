@@ -2,10 +2,12 @@
 
 An op's backward must not depend on every input needing a gradient: forward often saves only
 what the other inputs' gradients need (``Div`` kept the divisor only when ``a`` needed one, and
-``x.div(2.0, rounding_mode='floor')`` crashed in backward). Each case below runs in float64:
+``x.div(2.0, rounding_mode='floor')`` crashed in backward). Each case below runs in float64
+(some with a float32 input beside, where PyTorch promotes):
 
-- with every non-empty subset of its float inputs requiring grad (the rest plain tensors),
-  and, where PyTorch takes one, a Python number in place of a tensor;
+- with every non-empty subset of its float inputs requiring grad (the rest plain tensors; for
+  more than 4 inputs, each alone, each left out, and all), and, where PyTorch takes one, a
+  Python or NumPy number in place of a tensor;
 - through both engines: plain ``loss.backward()`` (the array engine) and ``nf.autograd.grad``
   (the Tensor engine, with and without ``create_graph``), which must agree bit for bit;
 - against PyTorch: the outputs and every gradient (or PyTorch's error, word for word), and the

@@ -15,6 +15,7 @@ from ..autograd.grad_mode import _state as _grad_state
 from ..backend import cuda as _cuda
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
+from .constant_arguments import refuse_gradient
 from .nnops import (
     TENSOR_MATH,
     LogSoftmax,
@@ -436,17 +437,6 @@ def _array_or_none(t):
     return None if t is None else raw(t)
 
 
-def _refuse_gradient(function: str, **arguments) -> None:
-    """PyTorch's refusal, while recording, of an argument it treats as a constant (a loss's class weights)."""
-    if _grad_state.enabled:
-        for name, value in arguments.items():
-            if getattr(value, "requires_grad", False):
-                raise RuntimeError(
-                    f"The function '{function}' is not differentiable with respect to argument '{name}'. "
-                    "This input cannot have requires_grad True."
-                )
-
-
 def _nll_function(input) -> str:
     """The name PyTorch's refusal gives the class loss: its 2-d kernel takes inputs with spatial dims."""
     return "nll_loss2d_forward" if input.array.ndim > 2 else "nll_loss_forward"
@@ -482,7 +472,7 @@ def cross_entropy(
             target = _weighted_probabilities(input, target, weight, label_smoothing)
             weight, label_smoothing = None, 0.0
     else:
-        _refuse_gradient(_nll_function(input), weight=weight)
+        refuse_gradient(_nll_function(input), weight=weight)
     if _cuda.has_kernel_dtype(input.array) and target.array.dtype.kind in "iu":  # kernels/cross_entropy.cu
         from .fused import FusedCrossEntropy
 
@@ -511,7 +501,7 @@ def nll_loss(
             "nll_loss: expected class-index targets of an integer dtype (int64), got floating "
             f"{target.dtype}; for probability targets use cross_entropy"
         )
-    _refuse_gradient(_nll_function(input), weight=weight)
+    refuse_gradient(_nll_function(input), weight=weight)
     return ClassLoss.apply(input, target, _array_or_none(weight), ignore_index, reduction, 0.0, False)
 
 
@@ -588,7 +578,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy: Using a target size ({list(target.shape)}) that is different to "
             f"the input size ({list(input.shape)}) is deprecated. Please ensure they have the same size."
         )
-    _refuse_gradient("binary_cross_entropy", weight=weight)
+    refuse_gradient("binary_cross_entropy", weight=weight)
     x = input.array
     if x.size and (bool((x < 0).any()) or bool((x > 1).any())):
         raise RuntimeError(
@@ -608,7 +598,7 @@ def binary_cross_entropy_with_logits(
             f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be the same as "
             f"input size ({list(input.shape)})"
         )
-    _refuse_gradient("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    refuse_gradient("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     pw = None if pos_weight is None else raw(pos_weight).astype(input.array.dtype, copy=False)
     return _pointwise(
         BceWithLogitsLoss, "binary_cross_entropy_with_logits", input, target, reduction, weight, pw

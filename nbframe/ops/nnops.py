@@ -24,6 +24,7 @@ from ..autograd.function import Op, wrap_gradients
 from ..backend import cpu as _cpu
 from ..backend import get_array_module
 from . import elementwise as _ew
+from .constant_arguments import refuse_gradient
 from .promotion import as_floating
 from .reduce import Sum
 from .shape import Permute, Reshape
@@ -983,6 +984,7 @@ def batch_norm(
                 f"batch_norm: {name} should contain {c} elements (one per channel of input "
                 f"{list(x_shape)}), not {t.array.size}"
             )
+    refuse_gradient("native_batch_norm", running_mean=running_mean, running_var=running_var)
     view, axes = _channel_view(x_shape), _channel_axes(x_shape)
     if training:
         count = input.array.size // c if c else 0

@@ -551,13 +551,7 @@ def _setitem_slice(x, v):
 
 # Cases that fail because of a bug in a file owned elsewhere: name -> (reason, the inputs whose gradient
 # shows it); a subset with any of those inputs is a strict xfail.
-KNOWN = {
-    "batch_norm_eval_grad_stats": (
-        "nnops.batch_norm reads running_mean/running_var as arrays: no gradient and no error, where PyTorch "
-        "refuses ('native_batch_norm' is not differentiable with respect to argument 'running_mean')",
-        {1, 2},
-    ),
-}
+KNOWN: dict = {}
 
 
 def _params(known_failures: bool = True):

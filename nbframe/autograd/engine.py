@@ -323,9 +323,11 @@ def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
     old = leaf.grad
     if old is None:
         # As in _deliver_to_leaf: each leaf gets an array of its own that it may change in place.
-        if id(grad) in given or not _writeable(grad):
+        owner = id(_memory_of(grad))
+        if owner in given or not _writeable(grad):
             grad = grad.copy()
-        given.add(id(grad))
+            owner = id(grad)
+        given.add(owner)
         leaf.grad = _function._wrap(grad, False, None, 0)
         return
     array = old.array
@@ -340,12 +342,12 @@ def _accumulate(leaf, old, array, grad, given: set) -> None:
 
     In place, as PyTorch's AccumulateGrad does then (the ``.grad`` Tensor stays the same object and
     its version goes up): no new array, no new Tensor. Not when the array was handed to the leaf in
-    this backward (``given``): a node still to run may hold it as its own incoming gradient. Not
+    this backward (``given``: a node still to run may hold it, or a view of it). Not
     when NumPy says the array is read-only (a ``.grad`` the user set to a broadcast view). Otherwise
     the sum is a new array, and the old one is dropped at once: held until the next leaf, it would
     make NumPy map fresh pages for the next large gradient (a 1M-element step took 1.7x as long).
     """
-    if id(array) not in given:
+    if id(array if array.base is None else _memory_of(array)) not in given:
         try:
             array += grad
         except ValueError:  # read-only
@@ -354,6 +356,20 @@ def _accumulate(leaf, old, array, grad, given: set) -> None:
             old._version[0] += 1
             return
     leaf.grad = _function._wrap(array + grad, False, None, 0)
+
+
+def _memory_of(array):
+    """The array that owns ``array``'s memory: itself, or the base of the view it is.
+
+    Two leaves must not get gradients that share memory, or an in-place change of one (accumulation,
+    ``clip_grad_norm_``) changes the other: a reshape's gradient is a view of the gradient a sibling
+    leaf got (``a.reshape(2, 2) + b``). ``given`` therefore holds owners, not the arrays handed over.
+    """
+    base = getattr(array, "base", None)
+    while base is not None and hasattr(base, "shape"):  # (a NumPy array over a bytes object: stop there)
+        array = base
+        base = getattr(array, "base", None)
+    return array
 
 
 def _check_gradient_count(node, outputs, edges) -> None:
@@ -474,9 +490,9 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
         # The same gradient object may reach two leaves (a + b), and a broadcast view is
         # read-only: give each leaf a gradient of its own that it can change in place.
         array = grad.array
-        if id(array) in given or not _writeable(array):
+        if id(_memory_of(array)) in given or not _writeable(array):
             grad = grad.clone() if create_graph else _own_copy(grad)
-        given.add(id(grad.array))
+        given.add(id(_memory_of(grad.array)))
         leaf.grad = grad
     elif create_graph or _function._OBSERVERS:
         leaf.grad = leaf.grad + grad

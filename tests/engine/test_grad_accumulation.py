@@ -93,3 +93,25 @@ def test_an_optimizer_state_is_not_an_alias_of_the_grad():
     buffer = opt.state[p]["momentum_buffer"].numpy().copy()
     (p * 5).sum().backward()  # accumulates into p.grad in place: the buffer must not follow
     np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].numpy(), buffer)
+
+
+@pytest.mark.parametrize("engine", ["arrays", "tensors"])
+def test_two_leaves_never_share_gradient_memory(engine):
+    # a reshape's gradient is a view of the gradient its sibling leaf b gets from the same Add
+    weights = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for m in (nf, torch):
+        a = m.ones(4, dtype=m.float64, requires_grad=True)
+        b = m.ones(2, 2, dtype=m.float64, requires_grad=True)
+        for _ in range(2):  # the second backward accumulates in place
+            loss = ((a.reshape(2, 2) + b) * m.tensor(weights)).sum()
+            if engine == "arrays" or m is torch:
+                loss.backward()
+            else:
+                nf.autograd.backward([loss], [nf.ones((), dtype=nf.float64)])
+        if m is nf:
+            assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+            a.grad.mul_(0)  # clip_grad_norm_ and friends change .grad in place
+            ours = b.grad.numpy().copy()
+        else:
+            theirs = b.grad.numpy()
+    np.testing.assert_array_equal(ours, theirs)

@@ -23,6 +23,14 @@ class Cast(Op):
     def backward(ctx, grad):
         return Cast.apply(grad, ctx.source), None
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        # An integer or bool source cannot require grad: no gradient goes back to it.
+        source = ctx.source
+        if source.kind not in "fc":
+            return None, None
+        return grad.astype(source), None
+
 
 class ToDevice(Op):
     label = "to_device"
@@ -52,6 +60,8 @@ class Clone(Op):
     def backward(ctx, grad):
         return grad
 
+    backward_arrays = backward  # the identity on arrays as on Tensors
+
 
 class Contiguous(Op):
     label = "contiguous"
@@ -63,6 +73,8 @@ class Contiguous(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    backward_arrays = backward  # the identity on arrays as on Tensors
 
 
 def _parse_to(tensor, args, kwargs):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import get_array_module
-from .broadcast import sum_to
+from .broadcast import sum_to, sum_to_array
 from .promotion import promote
 from .shape import Expand, Reshape, _cast_all, _cast_grads, _common_dtype
 
@@ -83,6 +83,35 @@ class Matmul(Op):
             am = Reshape.apply(a, (sa[0], 1)) if len(sa) == 1 else a.mT
             gb = _sum_back(Matmul.apply(am, g), sb, (sb[0], 1))
         return ga, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        # backward's steps on raw arrays, in the same order (so the same BLAS calls, bit for bit).
+        a, b = ctx.saved_arrays
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        ga = gb = None
+        shape = grad.shape
+        if len(sb) == 1:
+            shape = shape + (1,)
+        if len(sa) == 1:
+            shape = shape[:-1] + (1,) + shape[-1:]
+        g = grad.reshape(shape) if shape != grad.shape else grad
+        xp = get_array_module(grad)
+        if need[0]:
+            bm = b.reshape(1, sb[0]) if len(sb) == 1 else b.swapaxes(-2, -1)
+            ga = _sum_back_array(xp.matmul(g, bm), sa, (1, sa[0]))
+        if need[1]:
+            am = a.reshape(sa[0], 1) if len(sa) == 1 else a.swapaxes(-2, -1)
+            gb = _sum_back_array(xp.matmul(am, g), sb, (sb[0], 1))
+        return ga, gb
+
+
+def _sum_back_array(grad, shape: tuple, as_matrix: tuple):
+    """``_sum_back`` on a raw array."""
+    if len(shape) == 1:
+        return sum_to_array(grad, as_matrix).reshape(shape)
+    return sum_to_array(grad, shape)
 
 
 def _sum_back(grad, shape: tuple, as_matrix: tuple):

@@ -8,6 +8,7 @@ differentiated again (``create_graph=True``).
 
 from __future__ import annotations
 
+from ..ops.products import linalg_cross as cross
 from .cholesky import cholesky
 from .eigh import eigh, eigvalsh
 from .inverse import det, inv, slogdet, solve
@@ -16,4 +17,4 @@ from .qr import qr
 from .svd import pinv, svd, svdvals
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "eigh", "eigvalsh", "svd",
-           "svdvals", "pinv", "cholesky", "qr"]
+           "svdvals", "pinv", "cholesky", "qr", "cross"]

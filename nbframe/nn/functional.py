@@ -55,6 +55,9 @@ from ..ops.nnops import (  # noqa: F401
     softplus,
 )
 
+# --- prelu (ops.parametric_relu) ---
+from ..ops.parametric_relu import prelu  # noqa: F401
+
 # --- convolution, pooling, unfold/fold, interpolate (ops.conv, ops.pool) ---
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from ..ops.pool import (  # noqa: F401

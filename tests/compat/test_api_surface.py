@@ -31,6 +31,7 @@ TORCH = """
     save load cuda autograd nn optim utils
     pi e inf nan finfo iinfo meshgrid cartesian_prod multinomial unique bincount repeat_interleave diag
     set_num_threads get_num_threads
+    hypot xlogy logaddexp logaddexp2 cross kron cdist dist prelu
 """
 
 TENSOR = """
@@ -48,6 +49,7 @@ TENSOR = """
     is_floating_point element_size nelement tril triu isclose allclose repeat_interleave unique
     __len__ __iter__ __getitem__ __setitem__ __matmul__ __neg__ __abs__ __invert__ __bool__
     __float__ __int__ __index__ __array__ __repr__ __format__ __hash__
+    hypot hypot_ xlogy xlogy_ logaddexp logaddexp2 cross kron dist prelu
 """
 
 NN = """
@@ -56,13 +58,13 @@ NN = """
     AdaptiveAvgPool2d BatchNorm1d BatchNorm2d LayerNorm GroupNorm Dropout Dropout2d Embedding
     RNN LSTM GRU RNNCell LSTMCell GRUCell MultiheadAttention
     TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer TransformerDecoder Transformer
-    ReLU LeakyReLU ELU GELU SiLU Mish Softplus Tanh Sigmoid Hardtanh Softmax LogSoftmax
+    ReLU LeakyReLU PReLU ELU GELU SiLU Mish Softplus Tanh Sigmoid Hardtanh Softmax LogSoftmax
     CrossEntropyLoss NLLLoss MSELoss L1Loss SmoothL1Loss HuberLoss BCELoss BCEWithLogitsLoss KLDivLoss
     init functional utils
 """
 
 FUNCTIONAL = """
-    relu leaky_relu elu gelu silu mish softplus tanh sigmoid hardtanh softmax log_softmax
+    relu leaky_relu prelu elu gelu silu mish softplus tanh sigmoid hardtanh softmax log_softmax
     linear bilinear conv1d conv2d conv_transpose2d max_pool1d max_pool2d avg_pool2d adaptive_avg_pool2d
     batch_norm layer_norm group_norm dropout dropout2d embedding one_hot pad normalize cosine_similarity
     scaled_dot_product_attention unfold fold interpolate
@@ -104,7 +106,7 @@ AUTOGRAD = "Function grad backward gradcheck gradgradcheck detect_anomaly set_de
 
 CUDA = "is_available device_count manual_seed manual_seed_all synchronize"
 
-LINALG = "norm vector_norm matrix_norm inv det slogdet solve eigh eigvalsh svd svdvals pinv cholesky qr"
+LINALG = "norm vector_norm matrix_norm inv det slogdet solve eigh eigvalsh svd svdvals pinv cholesky qr cross"
 
 # PyTorch names nbframe leaves out on purpose: {(namespace, name): reason}.
 OUT_OF_SCOPE = {

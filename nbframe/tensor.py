@@ -329,7 +329,9 @@ class Tensor:
         def _retain(grad):
             t = ref()
             if t is not None:
-                g = grad.detach()
+                # A copy: the same array flows on and may become a leaf's .grad, which the next
+                # backward changes in place (PyTorch's AccumulateGrad clones a gradient held elsewhere).
+                g = grad.detach().clone() if t.grad is None else grad.detach()
                 t.grad = g if t.grad is None else t.grad + g
 
         self._add_tensor_hook(_retain)

@@ -72,10 +72,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     # Seed the gradient buffers with the roots' gradients.
     buffers: dict = {}
     given: set = set()
+    hooked: dict = {}  # id(leaf) -> (leaf, the sum of its gradients so far): leaves with hooks
     for root, grad in zip(roots, root_grads):
         fn = root.grad_fn
         if fn is None:
-            _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, given)
+            _deliver_to_leaf(root, grad, captured, capture_slots, create_graph, given, hooked)
         else:
             _add_to_buffer(buffers, fn, root._output_nr, grad)
     if len(roots) == 1 and roots[0].grad_fn is not None:
@@ -126,9 +127,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                             garray, tarray = grad.array, target.array
                             if garray.shape != tarray.shape or garray.dtype != tarray.dtype:
                                 grad = _match_leaf(grad, target, node)
-                            _deliver_to_leaf(target, grad, captured, capture_slots, create_graph, given)
+                            _deliver_to_leaf(
+                                target, grad, captured, capture_slots, create_graph, given, hooked
+                            )
                 if not retain_graph:
                     node._release()
+            for leaf, grad in hooked.values():  # each hooked leaf's hooks, once, on its whole gradient
+                _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given, None)
     finally:
         _state.enabled = prev
     return captured
@@ -156,19 +161,22 @@ def run_backward_arrays(root, grad, retain_graph: bool) -> None:
     buffers: dict = {}
     ready = [(root_fn, slots)]
     given: set = set()
+    hooked: dict = {}  # as in run_backward
     prev = _state.enabled
     _state.enabled = False
     try:
         while True:
-            _drain(ready, waiting, buffers, given, retain_graph)
+            _drain(ready, waiting, buffers, given, hooked, retain_graph)
             if not waiting:
                 break
             waiting = _recount(waiting, buffers, ready)
+        for leaf, grad in hooked.values():
+            _deliver_array_to_leaf(leaf, grad, None, given, None)
     finally:
         _state.enabled = prev
 
 
-def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: bool) -> None:
+def _drain(ready: list, waiting: dict, buffers: dict, given: set, hooked: dict, retain_graph: bool) -> None:
     """``run_backward_arrays``' loop: run ready nodes, pass their gradients on, until none is ready."""
     while ready:
         # grads: None (no gradient reached the node), the gradient array of a one-output node, or a
@@ -245,7 +253,7 @@ def _drain(ready: list, waiting: dict, buffers: dict, given: set, retain_graph: 
                         _accumulate(target, old, old_array, grad, given)
                         old = old_array = grad = None
                     else:
-                        _deliver_array_to_leaf(target, grad, node, given)
+                        _deliver_array_to_leaf(target, grad, node, given, hooked)
         if not retain_graph:
             # node._release(), inlined: free what forward stored, keep the edges for drawing.
             if node._small_ctx:
@@ -308,12 +316,15 @@ def _unwrap(results):
     return tuple([None if g is None else g.array for g in results])
 
 
-def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
+def _deliver_array_to_leaf(leaf, grad, node, given: set, hooked: dict | None) -> None:
     """``_deliver_to_leaf`` for an array gradient (plain backward: no capture, no graph)."""
     target = leaf.array
     if type(grad) is not type(target) or grad.shape != target.shape or grad.dtype != target.dtype:
         grad = _match_leaf(_wrap_array(grad), leaf, node).array
     if leaf._hooks:
+        if hooked is not None:  # wait for the leaf's whole gradient (see _hold_for_hooks)
+            _hold_for_hooks(hooked, leaf, grad)
+            return
         for hook in tuple(leaf._hooks):
             new = hook(_wrap_array(grad))
             if new is not None:
@@ -322,9 +333,10 @@ def _deliver_array_to_leaf(leaf, grad, node, given: set) -> None:
         return
     old = leaf.grad
     if old is None:
-        # As in _deliver_to_leaf: each leaf gets an array of its own that it may change in place.
+        # As in _deliver_to_leaf: each leaf gets an array of its own that it may change in place (not
+        # one a hook may have kept: the next backward adds into .grad in place).
         owner = id(_memory_of(grad))
-        if owner in given or not _writeable(grad):
+        if owner in given or leaf._hooks or not _writeable(grad):
             grad = grad.copy()
             owner = id(grad)
         given.add(owner)
@@ -471,9 +483,20 @@ def _match_leaf(grad, leaf, node):
     return grad.to(leaf.dtype)
 
 
-def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: set) -> None:
+def _hold_for_hooks(hooked: dict, leaf, grad) -> None:
+    """Sum the gradients that reach a leaf with hooks: its hooks run once, on the sum, after the
+    graph (as PyTorch runs them when the leaf's AccumulateGrad has all its inputs). Run on each
+    part, a hook that clips or rescales a shared weight's gradient would give a different result."""
+    entry = hooked.get(id(leaf))
+    hooked[id(leaf)] = (leaf, grad if entry is None else entry[1] + grad)
+
+
+def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: set, hooked=None) -> None:
     hooks = leaf._hooks
     if hooks:
+        if hooked is not None:
+            _hold_for_hooks(hooked, leaf, grad)
+            return
         for hook in tuple(hooks):
             new = hook(grad)
             if new is not None:
@@ -490,7 +513,7 @@ def _deliver_to_leaf(leaf, grad, captured, capture_slots, create_graph, given: s
         # The same gradient object may reach two leaves (a + b), and a broadcast view is
         # read-only: give each leaf a gradient of its own that it can change in place.
         array = grad.array
-        if id(_memory_of(array)) in given or not _writeable(array):
+        if id(_memory_of(array)) in given or hooks or not _writeable(array):
             grad = grad.clone() if create_graph else _own_copy(grad)
         given.add(id(_memory_of(grad.array)))
         leaf.grad = grad

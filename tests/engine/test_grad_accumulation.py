@@ -115,3 +115,37 @@ def test_two_leaves_never_share_gradient_memory(engine):
         else:
             theirs = b.grad.numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_gradient_a_hook_kept_or_a_retained_grad_is_not_changed_by_the_next_backward():
+    kept = {}
+    for m in (nf, torch):
+        a = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        seen = []
+        a.register_hook(lambda g, seen=seen: seen.append(g))
+        h = a * 1
+        h.retain_grad()
+        (h + a).sum().backward()  # Add hands one gradient to h's node (retained) and to the leaf a
+        retained = h.grad
+        (a * 3).sum().backward()  # accumulates into a.grad in place
+        kept[m] = (seen[0].numpy().copy(), retained.numpy().copy(), a.grad.numpy().copy())
+    for ours, theirs in zip(kept[nf], kept[torch]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("how", ["backward", "grad", "create_graph"])
+def test_a_leaf_hook_runs_once_on_the_whole_gradient_as_in_pytorch(how):
+    results = []
+    for m in (nf, torch):
+        w = m.tensor([1.0, -2.0, 0.3], dtype=m.float64, requires_grad=True)
+        calls = []
+        w.register_hook(lambda g, calls=calls: calls.append(1) or g.clamp(-1, 1))  # clipping a shared weight
+        loss = (w * 3).sum() + (w * w).sum()
+        if how == "backward":
+            loss.backward()
+            grad = w.grad
+        else:
+            (grad,) = m.autograd.grad(loss, w, create_graph=how == "create_graph")
+        results.append((len(calls), grad.detach().numpy()))
+    assert results[0][0] == results[1][0] == 1
+    np.testing.assert_array_equal(results[0][1], results[1][1])

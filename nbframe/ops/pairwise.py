@@ -30,8 +30,8 @@ def _distance_array(xp, diff, p: float):
         return magnitude.sum(-1)
     if p == 2:
         return xp.sqrt((diff * diff).sum(-1))
-    if math.isinf(p):
-        return magnitude.max(-1, initial=0)
+    if math.isinf(p):  # (CuPy's max has no ``initial``: no columns means distance 0)
+        return magnitude.max(-1) if diff.shape[-1] else magnitude.sum(-1)
     return (magnitude**p).sum(-1) ** (1 / p)
 
 
@@ -103,7 +103,13 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
 
 def dist(input, other, p: float = 2):
     """The ``p``-norm of ``input - other`` (broadcast) as one number: ``torch.dist``."""
-    return vector_norm(input - other, p)
+    difference = input - other
+    if not difference.is_floating_point():
+        raise RuntimeError(
+            "norm(): input dtype should be either floating point or complex. "
+            f"Got {_type_name(difference.array)} instead."
+        )
+    return vector_norm(difference, p)
 
 
 TENSOR_METHODS = {"dist": dist}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Op
 from ..backend import get_array_module
-from .broadcast import sum_to
+from .broadcast import sum_to, sum_to_array
 from .elementwise import _binary, _const, _in_dtype, _quiet, _shape, _type_name, exp, exp2, where
 from .inplace import inplace_method
 from .promotion import promote, promote_to_float
@@ -34,6 +34,14 @@ def _require_tensors(op: str, input, other) -> None:
             )
 
 
+def _summed_back(ctx, gradient_a, gradient_b) -> tuple:
+    """A ``backward_arrays`` result: each needed input's gradient (computed on demand) summed to its shape."""
+    sa, sb = ctx.shapes
+    need = ctx.needs_input_grad
+    ga = sum_to_array(gradient_a(), sa) if need[0] else None
+    return ga, sum_to_array(gradient_b(), sb) if need[1] else None
+
+
 class Hypot(Op):
     label = "hypot"
 
@@ -53,6 +61,13 @@ class Hypot(Op):
         ga = sum_to(scaled * a, sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(scaled * b, sb) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        a, b, out = ctx.saved_arrays
+        with _quiet():
+            scaled = grad / out
+        return _summed_back(ctx, lambda: scaled * a, lambda: scaled * b)
 
 
 class Xlogy(Op):
@@ -90,8 +105,9 @@ class Xlogy(Op):
         return ga, gb
 
 
-def _logaddexp_op(name: str, kernel: str, power):
-    """The Op for ``log(base**a + base**b)``; ``power`` is ``exp`` or ``exp2`` on Tensors."""
+def _logaddexp_op(name: str, kernel: str, power, power_kernel: str):
+    """The Op for ``log(base**a + base**b)``; ``power`` is ``exp`` or ``exp2`` on Tensors, ``power_kernel``
+    its array function's name."""
 
     class LogAddExp(Op):
         label = name
@@ -112,12 +128,20 @@ def _logaddexp_op(name: str, kernel: str, power):
             gb = sum_to(grad / (1 + power(a - b)), sb) if ctx.needs_input_grad[1] else None
             return ga, gb
 
+        @staticmethod
+        def backward_arrays(ctx, grad):
+            a, b = ctx.saved_arrays
+            power_array = getattr(get_array_module(grad), power_kernel)
+            with _quiet():
+                return _summed_back(ctx, lambda: grad / (1 + power_array(b - a)),
+                                    lambda: grad / (1 + power_array(a - b)))
+
     LogAddExp.__name__ = LogAddExp.__qualname__ = "LogAddExp2" if name.endswith("2") else "LogAddExp"
     return LogAddExp
 
 
-LogAddExp = _logaddexp_op("logaddexp", "logaddexp", exp)
-LogAddExp2 = _logaddexp_op("logaddexp2", "logaddexp2", exp2)
+LogAddExp = _logaddexp_op("logaddexp", "logaddexp", exp, "exp")
+LogAddExp2 = _logaddexp_op("logaddexp2", "logaddexp2", exp2, "exp2")
 
 
 def hypot(input, other):

@@ -39,6 +39,18 @@ def test_binary_special_matches_torch_with_broadcasting(name):
 
 
 @pytest.mark.parametrize("name", BINARY)
+def test_binary_special_plain_backward_sums_to_broadcast_shapes_like_torch(name):
+    a, b = _positive(4, 1), _positive(3)
+    grads = []
+    for m in (nf, torch):
+        x, y = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)
+        (getattr(m, name)(x, y) * m.tensor(np.arange(12.0).reshape(4, 3))).sum().backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", BINARY)
 def test_binary_special_second_derivative(name):
     _gradgrad(lambda a, b: getattr(nf, name)(a, b), _positive(2, 3), _positive(3))
 
@@ -220,6 +232,11 @@ def test_cdist_forward_matches_numpy():
     assert nf.cdist(nf.ones(2, 3), nf.ones(0, 3)).shape == (2, 0)
 
 
+@pytest.mark.parametrize("p", PS)
+def test_cdist_of_points_without_coordinates_is_zero(p):
+    check_forward(lambda m, x, y: m.cdist(x, y, p=p), np.zeros((2, 0)), np.zeros((3, 0)))
+
+
 @pytest.mark.parametrize(
     "action",
     [
@@ -239,6 +256,10 @@ def test_cdist_bad_inputs_raise_torch_errors(action):
 def test_dist_matches_torch_with_broadcasting(p):
     check(lambda m, x, y: m.dist(x, y, p), rng.normal(size=(2, 3)), rng.normal(size=(3,)))
     check(lambda m, x, y: x.dist(y, p=p), rng.normal(size=(4,)), rng.normal(size=(4,)))
+
+
+def test_dist_of_integer_tensors_raises_torch_error():
+    raises_like_torch(lambda m: m.dist(m.tensor([1, 2]), m.tensor([1, 3])))
 
 
 def test_dist_zero_norm_counts_differences():

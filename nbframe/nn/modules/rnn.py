@@ -30,6 +30,8 @@ import numpy as np
 
 from ... import creation
 from ...autograd import observers as _observers
+from ...autograd.function import Op
+from ...backend import get_array_module
 from ...ops import recurrent as _cells
 from ...ops.nnops import Linear as _LinearOp
 from ...ops.recurrent_sequence import recurrent_sequence
@@ -57,6 +59,53 @@ def _step(mode: str, xg: Tensor, hg: Tensor, h: Tensor, c: Tensor | None):
     if mode == "GRU":
         return _cells.GRUCellGates.apply(xg, hg, h), None
     return _cells.RNNCellGates.apply(xg, hg, "tanh" if mode == "RNN_TANH" else "relu"), None
+
+
+class _TimeMajorRows(Op):
+    """Batch-first ``(batch, steps, size)`` as the time-major rows ``(steps * batch, size)`` that the
+    sequence op reads: ``transpose(0, 1)`` and ``reshape`` as one op (a copy but where one of the two
+    is 1), forward and backward. Its inverse is ``_BatchMajor``."""
+
+    label = "rnn_time_major"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        batch, steps, size = x.shape
+        out = x.swapaxes(0, 1).reshape(steps * batch, size)
+        if x.size and not get_array_module(x).may_share_memory(out, x):
+            ctx._is_view = False
+        ctx.steps, ctx.batch = steps, batch
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _BatchMajor.apply(grad, ctx.steps, ctx.batch)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return grad.reshape(ctx.steps, ctx.batch, grad.shape[-1]).swapaxes(0, 1)
+
+
+class _BatchMajor(Op):
+    """Time-major rows ``(steps * batch, size)`` as a batch-first ``(batch, steps, size)`` view:
+    ``reshape`` and ``transpose(0, 1)`` as one op. Its inverse is ``_TimeMajorRows``."""
+
+    label = "rnn_batch_major"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, rows, steps: int, batch: int):
+        return rows.reshape(steps, batch, rows.shape[-1]).swapaxes(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _TimeMajorRows.apply(grad), None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        steps, batch, size = grad.shape[1], grad.shape[0], grad.shape[2]
+        return grad.swapaxes(0, 1).reshape(steps * batch, size), None, None
 
 
 def _uniform_init(module: Module, hidden_size: int) -> None:
@@ -168,11 +217,13 @@ class RNNBase(Module):
                 tail = " tensor instead" if kind == "RNN" else " instead"
                 raise ValueError(f"{kind}: Expected input to be 2D or 3D, got {input.dim()}D{tail}")
             batched = input.dim() == 3
-            x = input if batched else input.unsqueeze(1)
             if batched and self.batch_first:
-                x = x.transpose(0, 1)
-            steps, batch = x.shape[0], x.shape[1]
-            data = x.reshape(steps * batch, x.shape[2])
+                batch, steps = input.shape[0], input.shape[1]
+                data = _TimeMajorRows.apply(input)
+            else:
+                x = input if batched else input.unsqueeze(1)
+                steps, batch = x.shape[0], x.shape[1]
+                data = x.reshape(steps * batch, x.shape[2])
             batch_sizes = [batch] * steps
             sorted_indices = unsorted_indices = None
         self._check_input(data, packed)
@@ -183,14 +234,14 @@ class RNNBase(Module):
             if unsorted_indices is not None:
                 h_n = h_n.index_select(1, unsorted_indices)
                 c_n = None if c_n is None else c_n.index_select(1, unsorted_indices)
+        elif batched and self.batch_first:
+            output = _BatchMajor.apply(out, len(batch_sizes), batch)
         else:
             output = out.reshape(len(batch_sizes), batch, out.shape[-1])
             if not batched:
                 output = output.squeeze(1)
                 h_n = h_n.squeeze(1)
                 c_n = None if c_n is None else c_n.squeeze(1)
-            elif self.batch_first:
-                output = output.transpose(0, 1)
         return output, ((h_n, c_n) if is_lstm else h_n)
 
     def _check_input(self, data: Tensor, packed: bool) -> None:

@@ -1,5 +1,6 @@
-"""``matmul`` and dtype casts (``to``) in plain ``loss.backward()``: their ``backward_arrays`` give what
-their Tensor ``backward`` gives, bit for bit, over every shape case of matmul and every cast direction.
+"""``matmul``, dtype casts (``to``), copies and the batch-first recurrent layers' time-major regrouping in
+plain ``loss.backward()``: their ``backward_arrays`` give what their Tensor ``backward`` gives, bit for
+bit, over every shape case of matmul and every cast direction.
 
 The three checks (array engine vs Tensor engine in float32, central difference and gradcheck in float64)
 are test_array_backward_training's, run on these cases.
@@ -98,3 +99,41 @@ COPIES = [("clone", lambda x: x.clone(), "Clone"), ("contiguous", lambda x: x.mT
 @pytest.mark.parametrize("fn, node", [c[1:] for c in COPIES], ids=[c[0] for c in COPIES])
 def test_copies_array_backward_equals_tensor_backward_bit_for_bit(fn, node, monkeypatch):
     training.test_array_backward_equals_tensor_backward_bit_for_bit(fn, [_floats(3, 4)], node, monkeypatch)
+
+
+def _recurrent(mode: str, x):
+    """A fixed batch-first layer of ``mode`` (in x's dtype) on ``x``: its output sequence."""
+    nf.manual_seed(0)
+    return getattr(nf.nn, mode)(4, 3, batch_first=True, dtype=x.dtype)(x)[0]
+
+
+RECURRENT = [(mode, shape) for mode in ("LSTM", "GRU", "RNN") for shape in ((2, 5, 4), (1, 3, 4), (3, 1, 4))]
+RECURRENT_IDS = [f"{mode}_{'x'.join(map(str, shape))}" for mode, shape in RECURRENT]
+
+
+@pytest.mark.parametrize("mode, shape", RECURRENT, ids=RECURRENT_IDS)
+def test_batch_first_regrouping_array_backward_equals_tensor_backward_bit_for_bit(mode, shape, monkeypatch):
+    training.test_array_backward_equals_tensor_backward_bit_for_bit(
+        lambda x: _recurrent(mode, x), [_floats(*shape)], "_BatchMajor", monkeypatch)
+
+
+@pytest.mark.parametrize("mode, shape", RECURRENT[:3], ids=RECURRENT_IDS[:3])
+def test_batch_first_layer_gradcheck_in_float64(mode, shape):
+    training.test_gradcheck_in_float64(lambda x: _recurrent(mode, x), [_floats(*shape)], "_BatchMajor")
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_changing_a_returned_final_state_in_place_leaves_the_gradients_alone(mode):
+    """One layer's ``h_n`` (and ``c_n``) is a view of the sequence op's result, not a copy."""
+    grads = []
+    for change in (False, True):
+        nf.manual_seed(0)
+        layer = getattr(nf.nn, mode)(3, 4, batch_first=True)
+        out, states = layer(nf.randn(2, 5, 3))
+        if change:
+            for state in states if mode == "LSTM" else (states,):
+                state.mul_(3.0)
+        (out * out).sum().backward()
+        grads.append([p.grad.numpy() for p in layer.parameters()])
+    for before, after in zip(*grads):
+        np.testing.assert_array_equal(before, after)

@@ -10,7 +10,18 @@ from __future__ import annotations
 from ..autograd.function import Op
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
-from .elementwise import _binary, _const, _in_dtype, _quiet, _shape, _type_name, exp, exp2, where
+from .elementwise import (
+    _array_in_dtype,
+    _binary,
+    _const,
+    _in_dtype,
+    _quiet,
+    _shape,
+    _type_name,
+    exp,
+    exp2,
+    where,
+)
 from .inplace import inplace_method
 from .promotion import promote, promote_to_float
 
@@ -47,15 +58,16 @@ class Hypot(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = _float_kernel_operands(a, b, "hypot")
-        out = _binary(get_array_module(a).hypot, a, b, "hypot")
-        ctx.save_for_backward(a, b, out)
+        promoted_a, promoted_b = _float_kernel_operands(a, b, "hypot")
+        out = _binary(get_array_module(a).hypot, promoted_a, promoted_b, "hypot")
+        ctx.save_for_backward(a, b, out)  # unpromoted: see elementwise._in_dtype
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
+        a, b = _in_dtype(a, grad.dtype), _in_dtype(b, grad.dtype)
         sa, sb = ctx.shapes
         scaled = grad / out  # NaN at a == b == 0, as PyTorch's
         ga = sum_to(scaled * a, sa) if ctx.needs_input_grad[0] else None
@@ -65,6 +77,7 @@ class Hypot(Op):
     @staticmethod
     def backward_arrays(ctx, grad):
         a, b, out = ctx.saved_arrays
+        a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
         with _quiet():
             scaled = grad / out
         return _summed_back(ctx, lambda: scaled * a, lambda: scaled * b)
@@ -114,15 +127,15 @@ def _logaddexp_op(name: str, kernel: str, power, power_kernel: str):
 
         @staticmethod
         def forward(ctx, a, b):
-            a, b = _float_kernel_operands(a, b, name)
-            ctx.save_for_backward(a, b)
+            ctx.save_for_backward(a, b)  # unpromoted: see elementwise._in_dtype
             ctx.shapes = (_shape(a), _shape(b))
+            promoted_a, promoted_b = _float_kernel_operands(a, b, name)
             with _quiet():
-                return _binary(getattr(get_array_module(a), kernel), a, b, name)
+                return _binary(getattr(get_array_module(a), kernel), promoted_a, promoted_b, name)
 
         @staticmethod
         def backward(ctx, grad):
-            a, b = ctx.saved_tensors
+            a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
             sa, sb = ctx.shapes
             ga = sum_to(grad / (1 + power(b - a)), sa) if ctx.needs_input_grad[0] else None
             gb = sum_to(grad / (1 + power(a - b)), sb) if ctx.needs_input_grad[1] else None
@@ -130,7 +143,7 @@ def _logaddexp_op(name: str, kernel: str, power, power_kernel: str):
 
         @staticmethod
         def backward_arrays(ctx, grad):
-            a, b = ctx.saved_arrays
+            a, b = (_array_in_dtype(x, grad.dtype) for x in ctx.saved_arrays)
             power_array = getattr(get_array_module(grad), power_kernel)
             with _quiet():
                 return _summed_back(ctx, lambda: grad / (1 + power_array(b - a)),

@@ -93,6 +93,23 @@ def test_xlogy_takes_numbers_and_integers_into_the_default_float():
     assert nf.xlogy(nf.tensor([1, 2]), nf.tensor([3, 4])).dtype == nf.float32
 
 
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_special_second_derivative_reaches_a_float32_operand(name):
+    a32 = nf.tensor(_positive(3).astype(np.float32), requires_grad=True)
+    b64 = nf.tensor(_positive(3), requires_grad=True)
+    t32 = torch.tensor(a32.detach().numpy(), requires_grad=True)
+    t64 = torch.tensor(b64.detach().numpy(), requires_grad=True)
+    results = []
+    for m, x, y in ((nf, a32, b64), (torch, t32, t64)):
+        (gx,) = m.autograd.grad(getattr(m, name)(x, y).sum(), [x], create_graph=True)
+        second = m.autograd.grad(gx.sum(), [x, y], allow_unused=True)  # xlogy's d2/dx2 is None in both
+        results.append([None if g is None else g.detach().numpy() for g in second])
+    for ours, theirs in zip(*results):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
 def test_binary_special_promotes_mixed_float_dtypes():
     a, b = nf.ones(3), nf.ones(3, dtype=nf.float64)
     for name in BINARY:

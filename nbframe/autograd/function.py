@@ -315,6 +315,13 @@ class Node:
         return tuple(saved)
 
 
+def on_arrays(op, *args):
+    """``op``'s forward on raw arrays with a throwaway ctx: no graph, no Tensors. For a ``backward_arrays``
+    that takes the same step as its Tensor ``backward``, which applies ``op`` (a backward op, Cat for
+    Split, ...)."""
+    return op.forward(_new(op), *args)
+
+
 def wrap_gradients(result):
     """``backward_arrays``' result (an array, None, or a tuple of them) as Tensors without a graph.
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd.function import Op, on_arrays
 from ..backend import cpu, get_array_module
 from ..backend import cuda as _cuda
 
@@ -249,11 +249,6 @@ class ConvWeightGrad(Op):
 def recorded(op, *args):
     """``op`` applied as a node of the graph: a backward's step in Tensor ops."""
     return op.apply(*args)
-
-
-def on_arrays(op, *args):
-    """``op``'s forward on raw arrays with a throwaway ctx: the same step, for ``backward_arrays``."""
-    return op.forward(op(), *args)
 
 
 def _conv_grads(ctx, run, gy, x, w):

@@ -15,7 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Op
+from ..autograd.function import Op, on_arrays
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
 from .elementwise import _type_name
@@ -153,7 +153,7 @@ class GetItem(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return IndexBackward.forward(IndexBackward(), grad, ctx.in_shape, ctx.index), None, None
+        return on_arrays(IndexBackward, grad, ctx.in_shape, ctx.index), None, None
 
 
 class IndexBackward(Op):
@@ -214,7 +214,7 @@ class IndexPut(Op):
     def backward_arrays(ctx, grad):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            gx = grad if ctx.accumulate else IndexPut.forward(IndexPut(), grad, 0.0, ctx.index, False)
+            gx = grad if ctx.accumulate else on_arrays(IndexPut, grad, 0.0, ctx.index, False)
         if ctx.needs_input_grad[1]:
             gv = sum_to_array(grad[ctx.index], ctx.value_shape)
         return gx, gv, None, None
@@ -362,7 +362,7 @@ class Gather(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return GatherBackward.forward(GatherBackward(), grad, ctx.in_shape, ctx.dim, ctx.index), None, None
+        return on_arrays(GatherBackward, grad, ctx.in_shape, ctx.dim, ctx.index), None, None
 
 
 class GatherBackward(Op):
@@ -553,7 +553,7 @@ class IndexSelect(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        gx = IndexSelectBackward.forward(IndexSelectBackward(), grad, ctx.in_shape, ctx.dim, ctx.index)
+        gx = on_arrays(IndexSelectBackward, grad, ctx.in_shape, ctx.dim, ctx.index)
         return gx, None, None
 
 
@@ -597,7 +597,7 @@ class IndexAdd(Op):
     def backward_arrays(ctx, grad):
         gs = None
         if ctx.needs_input_grad[3]:
-            gs = IndexSelect.forward(IndexSelect(), grad, ctx.dim, ctx.index)
+            gs = on_arrays(IndexSelect, grad, ctx.dim, ctx.index)
             if ctx.alpha != 1:
                 gs = gs * ctx.alpha
         return grad, None, None, gs, None
@@ -679,9 +679,9 @@ class MaskedFill(Op):
         x_shape, value_shape = ctx.shapes
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            gx = sum_to_array(MaskedFill.forward(MaskedFill(), grad, ctx.mask, 0.0), x_shape)
+            gx = sum_to_array(on_arrays(MaskedFill, grad, ctx.mask, 0.0), x_shape)
         if ctx.needs_input_grad[2]:
-            kept = MaskedFill.forward(MaskedFill(), grad, ~ctx.mask, 0.0)
+            kept = on_arrays(MaskedFill, grad, ~ctx.mask, 0.0)
             # (asarray: a full sum gives a NumPy scalar; the value's gradient is an array)
             gv = get_array_module(grad).asarray(kept.sum()).reshape(value_shape)
         return gx, None, gv

@@ -20,7 +20,7 @@ import math
 
 from ..autograd import function as _fn
 from ..autograd import grad_mode
-from ..autograd.function import Op, wrap_gradients
+from ..autograd.function import Op, on_arrays, wrap_gradients
 from ..backend import cpu as _cpu
 from ..backend import get_array_module
 from . import elementwise as _ew
@@ -517,7 +517,7 @@ class Embedding(Op):
     @staticmethod
     def backward_arrays(ctx, grad):
         (indices,) = ctx.saved_arrays
-        gw = EmbeddingBackward.forward(EmbeddingBackward(), grad, indices, ctx.num_weights, ctx.padding_idx)
+        gw = on_arrays(EmbeddingBackward, grad, indices, ctx.num_weights, ctx.padding_idx)
         return gw, None, None
 
 
@@ -638,7 +638,7 @@ class TakeAlong(Op):
     @staticmethod
     def backward_arrays(ctx, grad):
         (index,) = ctx.saved_arrays
-        return ScatterAddAlong.forward(ScatterAddAlong(), grad, index, ctx.axis, ctx.size), None, None
+        return on_arrays(ScatterAddAlong, grad, index, ctx.axis, ctx.size), None, None
 
 
 class ScatterAddAlong(Op):
@@ -1071,7 +1071,7 @@ class ConstantPad(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return ConstantPad.forward(ConstantPad(), grad, _unpad(ctx.pads), 0), None, None
+        return on_arrays(ConstantPad, grad, _unpad(ctx.pads), 0), None, None
 
 
 def _unpad(pads) -> tuple:

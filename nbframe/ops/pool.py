@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd.function import Op, on_arrays
 from ..backend import cpu, get_array_module
 from ..backend import cuda as _cuda
-from .conv import col2im_unpadded, ntuple, on_arrays
+from .conv import col2im_unpadded, ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]
 

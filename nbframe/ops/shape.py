@@ -13,7 +13,7 @@ in place is seen by a backward that saved the other.
 from __future__ import annotations
 
 from .. import dtypes
-from ..autograd.function import Op
+from ..autograd.function import Op, on_arrays
 from ..backend import get_array_module
 from .reduce import normalize_dims
 
@@ -232,7 +232,7 @@ class Narrow(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        gx = NarrowBackward.forward(NarrowBackward(), grad, ctx.in_shape, ctx.dim, ctx.start)
+        gx = on_arrays(NarrowBackward, grad, ctx.in_shape, ctx.dim, ctx.start)
         return gx, None, None, None
 
 
@@ -279,7 +279,7 @@ class Split(Op):
     @staticmethod
     def backward_arrays(ctx, *grads):
         """The pieces' gradients (zeros for those no gradient reached) joined: Cat's forward."""
-        return Cat.forward(Cat(), ctx.dim, *grads), None, None
+        return on_arrays(Cat, ctx.dim, *grads), None, None
 
 
 class Unbind(Op):
@@ -300,7 +300,7 @@ class Unbind(Op):
     @staticmethod
     def backward_arrays(ctx, *grads):
         """The slices' gradients (zeros for those no gradient reached) stacked: Stack's forward."""
-        return Stack.forward(Stack(), ctx.dim, *grads), None
+        return on_arrays(Stack, ctx.dim, *grads), None
 
 
 # --------------------------------------------------------------------------- joining
@@ -387,7 +387,7 @@ class Cat(Op):
     @staticmethod
     def backward_arrays(ctx, grad):
         xp = get_array_module(grad)
-        pieces = Split.forward(Split(), grad, ctx.sizes, ctx.dim) if ctx.kept else ()
+        pieces = on_arrays(Split, grad, ctx.sizes, ctx.dim) if ctx.kept else ()
         grads = _cat_pieces(ctx, pieces, lambda d: xp.zeros((0,), dtype=d))
         return (None,) + _cast_grad_arrays(grads, ctx.dtypes)
 
@@ -417,7 +417,7 @@ class Stack(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return (None,) + _cast_grad_arrays(Unbind.forward(Unbind(), grad, ctx.dim), ctx.dtypes)
+        return (None,) + _cast_grad_arrays(on_arrays(Unbind, grad, ctx.dim), ctx.dtypes)
 
 
 # --------------------------------------------------------------------------- copies that rearrange
@@ -461,7 +461,7 @@ class Flip(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return Flip.forward(Flip(), grad, ctx.dims), None
+        return on_arrays(Flip, grad, ctx.dims), None
 
 
 class Roll(Op):
@@ -481,7 +481,7 @@ class Roll(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        return Roll.forward(Roll(), grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+        return on_arrays(Roll, grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
 
 
 # --------------------------------------------------------------------------- public functions

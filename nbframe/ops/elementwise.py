@@ -152,6 +152,17 @@ def _array_in_dtype(operand, dtype):
     return operand.astype(dtype) if hasattr(operand, "dtype") and operand.dtype != dtype else operand
 
 
+def _saved_in_dtype(ctx, dtype) -> tuple:
+    """``ctx.saved_tensors`` with each saved operand in ``dtype`` (``_in_dtype``): for a backward in Tensor
+    ops of an op that saved its inputs unpromoted. A saved output already has ``dtype``; None stays."""
+    return tuple([_in_dtype(x, dtype) for x in ctx.saved_tensors])
+
+
+def _saved_arrays_in_dtype(ctx, dtype) -> tuple:
+    """``_saved_in_dtype`` for ``backward_arrays``: ``ctx.saved_arrays`` as forward's promoted copies were."""
+    return tuple([_array_in_dtype(x, dtype) for x in ctx.saved_arrays])
+
+
 def _zeros_like(t):
     return _const(get_array_module(t.array).zeros_like(t.array))
 
@@ -341,9 +352,7 @@ class Mul(Op):
         # a and b share grad's dtype after promote, or are Python numbers, which keep it.
         need = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        a, b = ctx.saved_arrays
-        if ctx.mixed:
-            a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
+        a, b = _saved_arrays_in_dtype(ctx, grad.dtype) if ctx.mixed else ctx.saved_arrays
         if type(b) in _PY_NUMBERS and type(grad) is _ndarray:
             ga = grad * _number_array(b, grad.dtype)
             return ga if ga.shape == sa else sum_to_array(ga, sa), None
@@ -395,7 +404,7 @@ class Div(Op):
         if ctx.rounding_mode is not None or not _grad_state.enabled and not _function._OBSERVERS:
             # A rounded quotient is a step function: zero gradient almost everywhere, as in PyTorch.
             return wrap_gradients(Div.backward_arrays(ctx, grad.array))
-        a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        a, b = _saved_in_dtype(ctx, grad.dtype)
         sa, sb = ctx.shapes
         ga = sum_to(grad / b, sa) if ctx.needs_input_grad[0] else None
         gb = sum_to(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
@@ -409,9 +418,7 @@ class Div(Op):
             xp = get_array_module(grad)
             return (xp.zeros(sa, grad.dtype) if need[0] else None,
                     xp.zeros(sb, grad.dtype) if need[1] else None, None)
-        a, b = ctx.saved_arrays
-        if ctx.mixed:
-            a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
+        a, b = _saved_arrays_in_dtype(ctx, grad.dtype) if ctx.mixed else ctx.saved_arrays
         ga = gb = None
         with _quiet():  # x / 0 is a value, as in the Tensor path's Div
             if need[0]:
@@ -468,8 +475,7 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
-        a, b = _in_dtype(a, grad.dtype), _in_dtype(b, grad.dtype)
+        a, b, out = _saved_in_dtype(ctx, grad.dtype)
         sa, sb = ctx.shapes
         ga = gb = None
         # PyTorch's masks: a zero exponent gives the base no gradient (not 0 * 0**-1 = nan), and a zero base
@@ -609,7 +615,7 @@ class Lerp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        start, end, weight = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        start, end, weight = _saved_in_dtype(ctx, grad.dtype)
         s_start, s_end, s_weight = ctx.shapes
         need = ctx.needs_input_grad
         g_start = sum_to(grad * (1 - weight), s_start) if need[0] else None
@@ -635,7 +641,7 @@ class Addcmul(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        t1, t2 = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        t1, t2 = _saved_in_dtype(ctx, grad.dtype)
         sx, s1, s2 = ctx.shapes
         need = ctx.needs_input_grad
         scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
@@ -667,7 +673,7 @@ class Addcdiv(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        t1, t2 = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        t1, t2 = _saved_in_dtype(ctx, grad.dtype)
         sx, s1, s2 = ctx.shapes
         need = ctx.needs_input_grad
         scaled = grad * ctx.value if ctx.value != 1 and (need[1] or need[2]) else grad
@@ -792,7 +798,7 @@ class Atan2(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        a, b = _saved_in_dtype(ctx, grad.dtype)
         sa, sb = ctx.shapes
         scaled = grad / (a * a + b * b)
         ga = sum_to(scaled * b, sa) if ctx.needs_input_grad[0] else None

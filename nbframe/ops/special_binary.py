@@ -11,11 +11,11 @@ from ..autograd.function import Op
 from ..backend import get_array_module
 from .broadcast import sum_to, sum_to_array
 from .elementwise import (
-    _array_in_dtype,
     _binary,
     _const,
-    _in_dtype,
     _quiet,
+    _saved_arrays_in_dtype,
+    _saved_in_dtype,
     _shape,
     _type_name,
     exp,
@@ -66,8 +66,7 @@ class Hypot(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
-        a, b = _in_dtype(a, grad.dtype), _in_dtype(b, grad.dtype)
+        a, b, out = _saved_in_dtype(ctx, grad.dtype)
         sa, sb = ctx.shapes
         scaled = grad / out  # NaN at a == b == 0, as PyTorch's
         ga = sum_to(scaled * a, sa) if ctx.needs_input_grad[0] else None
@@ -76,8 +75,7 @@ class Hypot(Op):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        a, b, out = ctx.saved_arrays
-        a, b = _array_in_dtype(a, grad.dtype), _array_in_dtype(b, grad.dtype)
+        a, b, out = _saved_arrays_in_dtype(ctx, grad.dtype)
         with _quiet():
             scaled = grad / out
         return _summed_back(ctx, lambda: scaled * a, lambda: scaled * b)
@@ -103,7 +101,7 @@ class Xlogy(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+        a, b = _saved_in_dtype(ctx, grad.dtype)
         sa, sb = ctx.shapes
         ga = gb = None
         if ctx.needs_input_grad[0]:
@@ -135,7 +133,7 @@ def _logaddexp_op(name: str, kernel: str, power, power_kernel: str):
 
         @staticmethod
         def backward(ctx, grad):
-            a, b = (_in_dtype(x, grad.dtype) for x in ctx.saved_tensors)
+            a, b = _saved_in_dtype(ctx, grad.dtype)
             sa, sb = ctx.shapes
             ga = sum_to(grad / (1 + power(b - a)), sa) if ctx.needs_input_grad[0] else None
             gb = sum_to(grad / (1 + power(a - b)), sb) if ctx.needs_input_grad[1] else None
@@ -143,7 +141,7 @@ def _logaddexp_op(name: str, kernel: str, power, power_kernel: str):
 
         @staticmethod
         def backward_arrays(ctx, grad):
-            a, b = (_array_in_dtype(x, grad.dtype) for x in ctx.saved_arrays)
+            a, b = _saved_arrays_in_dtype(ctx, grad.dtype)
             power_array = getattr(get_array_module(grad), power_kernel)
             with _quiet():
                 return _summed_back(ctx, lambda: grad / (1 + power_array(b - a)),
